@@ -1,0 +1,3 @@
+//! Typed Rust client for the server-side REST API of Agora Flexible Classroom.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

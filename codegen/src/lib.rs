@@ -1,0 +1,1 @@
+//! Generates the `classroom-api` crate from `spec/classroom.yaml`.
