@@ -1,0 +1,723 @@
+//! The client: configuration, and one call's life (auth, attempts, retries, failover, decoding).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use tracing::Instrument;
+
+use crate::auth::Credentials;
+use crate::error::{ApiError, DecodeError, Error, Result};
+use crate::error_codes::ErrorCode;
+use crate::runtime::{Call, Scalar};
+use crate::types::Region;
+
+/// Bodies larger than this are refused rather than read into memory.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+/// How much of a bad body an error keeps.
+const BODY_PREFIX: usize = 256;
+/// Headers that carry a request id, first match wins.
+const REQUEST_ID_HEADERS: &[&str] = &["x-request-id", "x-agora-request-id", "request-id"];
+
+/// The vendor's primary domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Domain {
+    /// `api.agora.io`, the default.
+    #[default]
+    AgoraIo,
+    /// `api.sd-rtn.com`, recommended for servers in mainland China.
+    SdRtn,
+}
+
+impl Domain {
+    fn suffix(self) -> &'static str {
+        match self {
+            Domain::AgoraIo => "agora.io",
+            Domain::SdRtn => "sd-rtn.com",
+        }
+    }
+
+    fn other(self) -> Domain {
+        match self {
+            Domain::AgoraIo => Domain::SdRtn,
+            Domain::SdRtn => Domain::AgoraIo,
+        }
+    }
+}
+
+/// How failed attempts are repeated.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Attempts per call, the first included (at least 1).
+    pub max_attempts: u32,
+    /// Backoff cap before the first retry; doubles each retry.
+    pub initial_backoff: Duration,
+    /// The largest backoff.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt, no retries.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Sets the number of attempts (the first included).
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the first and the largest backoff.
+    #[must_use]
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// Capped exponential backoff with full jitter before retry number `retry` (1-based).
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
+        let cap = exp.min(self.max_backoff);
+        let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(rand::rng().random_range(0..=millis))
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    app_id: String,
+    region: Option<Region>,
+    credentials: Option<Credentials>,
+    base_url: Option<String>,
+    domain: Domain,
+    failover: bool,
+    attempt_timeout: Duration,
+    deadline: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    http: Option<reqwest::Client>,
+}
+
+/// A client of the Flexible Classroom REST API for one app in one region.
+///
+/// Cheap to clone (an `Arc` inside); share one per process.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    app_id: String,
+    region: Region,
+    credentials: Credentials,
+    hosts: Vec<String>,
+    attempt_timeout: Duration,
+    deadline: Duration,
+    retry: RetryPolicy,
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("app_id", &self.inner.app_id)
+            .field("region", &self.inner.region)
+            .field("credentials", &self.inner.credentials)
+            .field("hosts", &self.inner.hosts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts building a client for `app_id` (the 32-character App ID of the Agora console).
+    pub fn builder(app_id: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            app_id: app_id.into(),
+            region: None,
+            credentials: None,
+            base_url: None,
+            domain: Domain::default(),
+            failover: true,
+            attempt_timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(3),
+            retry: RetryPolicy::default(),
+            http: None,
+        }
+    }
+
+    /// The app id.
+    pub fn app_id(&self) -> &str {
+        &self.inner.app_id
+    }
+
+    /// The region.
+    pub fn region(&self) -> &Region {
+        &self.inner.region
+    }
+
+    /// The hosts tried, in order.
+    pub fn hosts(&self) -> &[String] {
+        &self.inner.hosts
+    }
+
+    pub(crate) fn region_str(&self) -> &str {
+        self.inner.region.as_str()
+    }
+
+    /// Runs a call whose response has no `data`.
+    pub(crate) async fn execute_unit(&self, call: Call) -> Result<()> {
+        self.execute(call, |_| Ok(())).await
+    }
+
+    /// Runs a call and decodes the envelope's `data`.
+    pub(crate) async fn execute_data<T: DeserializeOwned>(&self, call: Call) -> Result<T> {
+        self.execute(call, |data| match data {
+            Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get())
+                .map_err(|e| format!("`data` does not match the spec: {e}")),
+            _ => Err("the response has no `data`".to_owned()),
+        })
+        .await
+    }
+
+    async fn execute<T>(
+        &self,
+        call: Call,
+        decode: impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        let span = tracing::info_span!(
+            "classroom_api",
+            operation = call.op.id,
+            region = self.region_str(),
+            room_uuid = call.room_uuid.as_deref().unwrap_or(""),
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            code = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        self.attempts(&call, &decode).instrument(span).await
+    }
+
+    async fn attempts<T>(
+        &self,
+        call: &Call,
+        decode: &impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        let inner = &self.inner;
+        let started = Instant::now();
+        let deadline = started + inner.deadline;
+        let mut host = 0usize;
+        let mut all_not_sent = true;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let span = tracing::Span::current();
+            span.record("attempt", attempt);
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Timeout {
+                    operation: call.op.id,
+                    attempts: attempt - 1,
+                });
+            }
+            let budget = inner.attempt_timeout.min(deadline - now);
+            let headers =
+                inner
+                    .credentials
+                    .headers()
+                    .await
+                    .map_err(|source| Error::Credentials {
+                        operation: call.op.id,
+                        source,
+                    })?;
+            let url = format!("{}{}", inner.hosts[host % inner.hosts.len()], call.path);
+            let outcome =
+                tokio::time::timeout(budget, self.attempt(call, &url, &headers, decode)).await;
+            let outcome = match outcome {
+                Ok(o) => o,
+                Err(_) => Outcome::Failed(
+                    Error::Timeout {
+                        operation: call.op.id,
+                        attempts: attempt,
+                    },
+                    Failure::Timeout,
+                ),
+            };
+            let (err, failure) = match outcome {
+                Outcome::Done(value) => {
+                    span.record("latency_ms", started.elapsed().as_millis() as u64);
+                    return Ok(value);
+                }
+                Outcome::Failed(err, failure) => (err, failure),
+            };
+            if let Some(status) = err.status() {
+                span.record("status", status);
+            }
+            if let Some(code) = err.code() {
+                span.record("code", code.code());
+            }
+            all_not_sent &= failure == Failure::Connect;
+            let err = match err {
+                Error::Transport {
+                    operation, source, ..
+                } => Error::Transport {
+                    operation,
+                    attempts: attempt,
+                    not_sent: all_not_sent,
+                    source,
+                },
+                other => other,
+            };
+            let retryable = match failure {
+                Failure::Connect => true,
+                Failure::Timeout | Failure::Transport => call.op.idempotent,
+                Failure::Status(s, _) => call.op.idempotent && matches!(s, 429 | 502 | 503 | 504),
+                Failure::Final => false,
+            };
+            // Failover: connection-level failures and 5xx move on to the next host.
+            if matches!(
+                failure,
+                Failure::Connect | Failure::Timeout | Failure::Transport
+            ) || matches!(failure, Failure::Status(s, _) if s >= 500)
+            {
+                host += 1;
+            }
+            if !retryable || attempt >= inner.retry.max_attempts {
+                span.record("latency_ms", started.elapsed().as_millis() as u64);
+                return Err(err);
+            }
+            let wait = match failure {
+                Failure::Status(_, Some(retry_after)) => retry_after,
+                _ => inner.retry.backoff(attempt),
+            };
+            if Instant::now() + wait >= deadline {
+                return Err(err);
+            }
+            tracing::debug!(error = %err, wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn attempt<T>(
+        &self,
+        call: &Call,
+        url: &str,
+        auth: &crate::auth::AuthHeaders,
+        decode: &impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
+    ) -> Outcome<T> {
+        let method =
+            reqwest::Method::from_bytes(call.op.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let mut req = self.inner.http.request(method.clone(), url);
+        if !call.query.is_empty() {
+            req = req.query(&call.query);
+        }
+        for (k, v) in auth.iter() {
+            req = req.header(k, v);
+        }
+        match &call.body {
+            Some(body) => {
+                req = req
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            None if method != reqwest::Method::GET => {
+                req = req.header(CONTENT_LENGTH, "0");
+            }
+            None => {}
+        }
+        let response = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let failure = if e.is_connect() {
+                    Failure::Connect
+                } else if e.is_timeout() {
+                    Failure::Timeout
+                } else {
+                    Failure::Transport
+                };
+                return Outcome::Failed(
+                    Error::Transport {
+                        operation: call.op.id,
+                        attempts: 0,
+                        not_sent: false,
+                        source: e,
+                    },
+                    failure,
+                );
+            }
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = match read_body(response).await {
+            Ok(b) => b,
+            Err(BodyError::Transport(e)) => {
+                return Outcome::Failed(
+                    Error::Transport {
+                        operation: call.op.id,
+                        attempts: 0,
+                        not_sent: false,
+                        source: e,
+                    },
+                    Failure::Transport,
+                );
+            }
+            Err(BodyError::TooLarge) => {
+                let err = decode_error(
+                    call,
+                    status,
+                    &headers,
+                    b"",
+                    format!("the body is larger than {MAX_BODY} bytes"),
+                );
+                return Outcome::Failed(err, failure_for(status, &headers));
+            }
+        };
+        interpret(call, status, &headers, &body, decode)
+    }
+}
+
+enum Outcome<T> {
+    Done(T),
+    Failed(Error, Failure),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// The connection was never made: the request surely did not reach a server.
+    Connect,
+    Timeout,
+    Transport,
+    Status(u16, Option<Duration>),
+    /// An answer that repeating will not change.
+    Final,
+}
+
+fn failure_for(status: u16, headers: &HeaderMap) -> Failure {
+    if status == 429 || status >= 500 {
+        let retry_after =
+            header_str(headers, RETRY_AFTER.as_str()).and_then(|v| parse_retry_after(&v));
+        Failure::Status(status, retry_after)
+    } else {
+        Failure::Final
+    }
+}
+
+enum BodyError {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+async fn read_body(mut response: reqwest::Response) -> std::result::Result<Vec<u8>, BodyError> {
+    let mut body = Vec::with_capacity(
+        response
+            .content_length()
+            .map_or(1024, |l| l.min(MAX_BODY as u64) as usize),
+    );
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(default)]
+    code: Option<Scalar>,
+    #[serde(default)]
+    msg: Option<String>,
+    #[serde(default)]
+    ts: Option<serde_json::Number>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS
+        .iter()
+        .find_map(|h| header_str(headers, h))
+}
+
+fn body_prefix(body: &[u8]) -> String {
+    let cut = body.len().min(BODY_PREFIX);
+    String::from_utf8_lossy(&body[..cut]).into_owned()
+}
+
+fn decode_error(
+    call: &Call,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    reason: String,
+) -> Error {
+    Error::Decode(Box::new(DecodeError {
+        operation: call.op.id,
+        path: call.path.clone(),
+        status,
+        content_type: header_str(headers, "content-type"),
+        body_prefix: body_prefix(body),
+        reason,
+        request_id: request_id(headers),
+    }))
+}
+
+fn interpret<T>(
+    call: &Call,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    decode: &impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
+) -> Outcome<T> {
+    let envelope: Envelope<'_> = match serde_json::from_slice(body) {
+        Ok(e) => e,
+        Err(e) => {
+            let reason = if body.is_empty() {
+                "the body is empty".to_owned()
+            } else {
+                format!("the body is not the JSON envelope: {e}")
+            };
+            return Outcome::Failed(
+                decode_error(call, status, headers, body, reason),
+                failure_for(status, headers),
+            );
+        }
+    };
+    let code = match &envelope.code {
+        None => None,
+        Some(Scalar::Int(c)) => Some(*c),
+        Some(Scalar::Str(s)) => s.trim().parse().ok(),
+    };
+    let success = (200..300).contains(&status);
+    // Success is a 2xx whose `code` is 0 (a missing `code` on a 2xx is read as 0).
+    if success && code.unwrap_or(0) == 0 {
+        return match decode(envelope.data) {
+            Ok(v) => Outcome::Done(v),
+            Err(reason) => Outcome::Failed(
+                decode_error(call, status, headers, body, reason),
+                Failure::Final,
+            ),
+        };
+    }
+    let Some(code) = code else {
+        let reason = "an error response without a `code`".to_owned();
+        return Outcome::Failed(
+            decode_error(call, status, headers, body, reason),
+            failure_for(status, headers),
+        );
+    };
+    let err = Error::Api(Box::new(ApiError {
+        operation: call.op.id,
+        path: call.path.clone(),
+        status,
+        code: ErrorCode::from_code(code),
+        msg: envelope.msg.unwrap_or_default(),
+        ts: envelope
+            .ts
+            .and_then(|t| t.as_i64().or_else(|| t.as_f64().map(|f| f as i64))),
+        request_id: request_id(headers),
+    }));
+    let failure = if success {
+        Failure::Final
+    } else {
+        failure_for(status, headers)
+    };
+    Outcome::Failed(err, failure)
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+impl ClientBuilder {
+    /// The region (`cn`, `ap`, `na`, `eu`); required. It must be the region the classroom was
+    /// created in, or the server answers "room not found".
+    #[must_use]
+    pub fn region(mut self, region: Region) -> Self {
+        self.region = Some(region);
+        self
+    }
+
+    /// How to authenticate; required.
+    #[must_use]
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Sends every request to this base URL (a test server, a private gateway) and turns failover off.
+    #[must_use]
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The primary domain (default `api.agora.io`; `api.sd-rtn.com` for servers in mainland China).
+    #[must_use]
+    pub fn domain(mut self, domain: Domain) -> Self {
+        self.domain = domain;
+        self
+    }
+
+    /// Whether to fail over to the other primary domain and the regional hosts (default on).
+    #[must_use]
+    pub fn failover(mut self, on: bool) -> Self {
+        self.failover = on;
+        self
+    }
+
+    /// The timeout of one attempt (default 10 s).
+    #[must_use]
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// The deadline of a whole call, retries included (default 30 s).
+    #[must_use]
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The TCP connect timeout (default 3 s); ignored with [`ClientBuilder::http_client`].
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The retry policy.
+    #[must_use]
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Uses your own `reqwest::Client` (proxies, TLS settings...).
+    #[must_use]
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Builds the client, checking the configuration.
+    pub fn build(self) -> Result<Client> {
+        let app_id = self.app_id.trim().to_owned();
+        if app_id.len() != 32 || !app_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::Config(format!(
+                "the app id must be 32 hexadecimal characters, got {} characters",
+                app_id.len()
+            )));
+        }
+        let region = self
+            .region
+            .ok_or_else(|| Error::Config("a region is required".into()))?;
+        if let Region::Unknown(r) = &region
+            && (r.is_empty() || !r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        {
+            return Err(Error::Config(format!(
+                "the region {r:?} is not a valid path segment"
+            )));
+        }
+        let credentials = self
+            .credentials
+            .ok_or_else(|| Error::Config("credentials are required".into()))?;
+        let hosts = match &self.base_url {
+            Some(url) => {
+                let url = url.trim_end_matches('/').to_owned();
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(Error::Config(format!(
+                        "the base URL {url:?} must start with http:// or https://"
+                    )));
+                }
+                vec![url]
+            }
+            None => failover_hosts(self.domain, &region, self.failover),
+        };
+        let http = match self.http {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .user_agent(concat!("classroom-api-rust/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                app_id,
+                region,
+                credentials,
+                hosts,
+                attempt_timeout: self.attempt_timeout,
+                deadline: self.deadline.max(self.attempt_timeout.min(self.deadline)),
+                retry: self.retry,
+                http,
+            }),
+        })
+    }
+}
+
+/// The vendor's recommended order: the primary domain, the other primary, then the regional hosts
+/// of the client's region under each domain.
+pub fn failover_hosts(domain: Domain, region: &Region, failover: bool) -> Vec<String> {
+    let mut hosts = vec![format!("https://api.{}", domain.suffix())];
+    if !failover {
+        return hosts;
+    }
+    hosts.push(format!("https://api.{}", domain.other().suffix()));
+    let regional: &[&str] = match region.as_str() {
+        "cn" => &["cn-east-1", "cn-north-1"],
+        "ap" => &["ap-southeast-1", "ap-northeast-1"],
+        "eu" => &["eu-west-1", "eu-central-1"],
+        _ => &["us-west-1", "us-east-1"],
+    };
+    for d in [domain, domain.other()] {
+        for r in regional {
+            hosts.push(format!("https://api-{r}.{}", d.suffix()));
+        }
+    }
+    hosts
+}

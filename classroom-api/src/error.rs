@@ -1,0 +1,199 @@
+//! The crate's one error type, split by where a call failed.
+
+use std::fmt;
+
+use crate::error_codes::ErrorCode;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a call failed.
+///
+/// * [`Error::InvalidInput`]: rejected before anything was sent.
+/// * [`Error::Credentials`]: no credentials could be produced; nothing was sent.
+/// * [`Error::Transport`], [`Error::Timeout`]: the request may or may not have reached the server.
+/// * [`Error::Api`]: the server answered with an error envelope (or a 200 whose `code` is not 0).
+/// * [`Error::Decode`]: the server answered something that is not the documented response.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument is invalid; no request was sent.
+    #[error("invalid input to {operation}: {reason}")]
+    InvalidInput {
+        /// The operation id.
+        operation: &'static str,
+        /// The offending field or parameter.
+        field: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// The client is misconfigured.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+    /// The credential provider failed; no request was sent.
+    #[error("no credentials for {operation}")]
+    Credentials {
+        /// The operation id.
+        operation: &'static str,
+        /// What the provider said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Connecting, sending or receiving failed.
+    #[error("{operation} failed in transport after {attempts} attempt(s)")]
+    Transport {
+        /// The operation id.
+        operation: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// Whether the request surely never reached a server (every attempt failed to connect).
+        not_sent: bool,
+        /// The last transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// No answer within the per-attempt timeout or the call's deadline.
+    #[error("{operation} timed out after {attempts} attempt(s)")]
+    Timeout {
+        /// The operation id.
+        operation: &'static str,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The server answered with a business error.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// The server's answer is not the documented response.
+    #[error(transparent)]
+    Decode(Box<DecodeError>),
+}
+
+/// A business error: the envelope's `code` and `msg`, with where it happened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The operation id.
+    pub operation: &'static str,
+    /// The request path (ids included, no credentials).
+    pub path: String,
+    /// HTTP status.
+    pub status: u16,
+    /// The business code.
+    pub code: ErrorCode,
+    /// The message the server sent.
+    pub msg: String,
+    /// The server's timestamp (ms), when sent.
+    pub ts: Option<i64>,
+    /// The request id header, when the server sent one.
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} answered HTTP {} with code {}: {}",
+            self.operation, self.status, self.code, self.msg
+        )
+    }
+}
+
+/// A response that could not be read as the documented envelope.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The operation id.
+    pub operation: &'static str,
+    /// The request path.
+    pub path: String,
+    /// HTTP status.
+    pub status: u16,
+    /// The `Content-Type` header, when sent.
+    pub content_type: Option<String>,
+    /// The first bytes of the body (at most 256, lossy UTF-8).
+    pub body_prefix: String,
+    /// What was wrong.
+    pub reason: String,
+    /// The request id header, when the server sent one.
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} answered HTTP {} with an unreadable response ({}): {}",
+            self.operation,
+            self.status,
+            self.content_type.as_deref().unwrap_or("no content type"),
+            self.reason
+        )
+    }
+}
+
+impl Error {
+    /// The business code, for an API error.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Api(e) => Some(e.code),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::Decode(e) => Some(e.status),
+            Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
+            _ => None,
+        }
+    }
+
+    /// The operation id of the failed call.
+    pub fn operation(&self) -> Option<&'static str> {
+        match self {
+            Error::InvalidInput { operation, .. }
+            | Error::Credentials { operation, .. }
+            | Error::Transport { operation, .. }
+            | Error::Timeout { operation, .. } => Some(operation),
+            Error::Api(e) => Some(e.operation),
+            Error::Decode(e) => Some(e.operation),
+            Error::Config(_) => None,
+        }
+    }
+
+    /// The API error, when the server answered with one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the thing asked for does not exist (HTTP 404 or a `...404...` business code).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404) || self.code().is_some_and(|c| c.http_status() == Some(404))
+    }
+
+    /// Whether trying again later may succeed: transport failures, timeouts, 429 and 5xx.
+    /// (The client's own retries already follow this, for operations safe to repeat.)
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::Timeout { .. } => true,
+            Error::Api(_) | Error::Decode(_) => self
+                .status()
+                .is_some_and(|s| s == 429 || (500..600).contains(&s)),
+            _ => false,
+        }
+    }
+
+    /// The request id the server sent, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.request_id.as_deref(),
+            Error::Decode(e) => e.request_id.as_deref(),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! The documented id alphabet: room, user, widget, resource and extApp ids.
+
+/// The 89 characters an id may use: a-z, A-Z, 0-9, space and `!#$%&()+-:;<=.>?@[]^_{}|~,`.
+pub const ID_PUNCTUATION: &str = " !#$%&()+-:;<=.>?@[]^_{}|~,";
+
+/// Whether `c` is one of the 89 documented id characters.
+pub fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || ID_PUNCTUATION.contains(c)
+}
+
+/// Checks an id: 1 to `max` bytes, each from the documented set. The error says why.
+pub fn validate(field: &str, value: &str, max: usize) -> Result<(), String> {
+    if value.is_empty() {
+        return Err(format!("`{field}` is empty"));
+    }
+    if value.len() > max {
+        return Err(format!(
+            "`{field}` is {} bytes long; at most {max} are allowed",
+            value.len()
+        ));
+    }
+    if let Some(c) = value.chars().find(|c| !is_id_char(*c)) {
+        return Err(format!(
+            "`{field}` contains {c:?}, which is not in the documented id character set \
+             (a-z, A-Z, 0-9, space and {ID_PUNCTUATION:?})"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_set_has_89_characters() {
+        let count = (0u8..=127)
+            .map(char::from)
+            .filter(|c| is_id_char(*c))
+            .count();
+        assert_eq!(count, 89);
+    }
+
+    #[test]
+    fn rejects_with_a_reason() {
+        assert!(validate("roomUuid", "a b#c?d", 64).is_ok());
+        assert_eq!(
+            validate("roomUuid", "", 64).unwrap_err(),
+            "`roomUuid` is empty"
+        );
+        assert!(
+            validate("roomUuid", &"a".repeat(65), 64)
+                .unwrap_err()
+                .contains("65 bytes")
+        );
+        assert!(validate("userUuid", "a/b", 64).unwrap_err().contains("'/'"));
+        assert!(validate("userUuid", "é", 64).unwrap_err().contains("'é'"));
+    }
+}

@@ -1,0 +1,137 @@
+//! What the generated code calls: operation descriptions, request assembly, lenient scalars.
+
+use std::fmt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::de::{self, Deserializer, Visitor};
+use serde_json::value::RawValue;
+
+use crate::error::Error;
+
+/// What the client knows of one operation of the spec (generated in [`crate::operations`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationInfo {
+    /// The spec's `operationId`.
+    pub id: &'static str,
+    /// HTTP method, upper case.
+    pub method: &'static str,
+    /// Path template.
+    pub path: &'static str,
+    /// The spec's first tag.
+    pub tag: &'static str,
+    /// Safe to repeat: retried on timeouts and 429/502/503/504. POSTs are not, and are retried
+    /// only when the request surely never reached the server (a failed connection).
+    pub idempotent: bool,
+    /// Whether the operation sends a JSON body.
+    pub has_body: bool,
+}
+
+/// One request, assembled by a generated method.
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub op: &'static OperationInfo,
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<Vec<u8>>,
+    pub room_uuid: Option<String>,
+}
+
+impl Call {
+    pub(crate) fn new(op: &'static OperationInfo, path: String) -> Self {
+        Call {
+            op,
+            path,
+            query: Vec::new(),
+            body: None,
+            room_uuid: None,
+        }
+    }
+
+    pub(crate) fn json<T: serde::Serialize + ?Sized>(&mut self, body: &T) -> Result<(), Error> {
+        let bytes = serde_json::to_vec(body).map_err(|e| Error::InvalidInput {
+            operation: self.op.id,
+            field: "body".to_owned(),
+            reason: format!("cannot be serialized as JSON: {e}"),
+        })?;
+        self.body = Some(bytes);
+        Ok(())
+    }
+}
+
+/// Everything but unreserved characters is escaped in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes one path segment.
+pub(crate) fn segment(value: &str) -> String {
+    utf8_percent_encode(value, SEGMENT).to_string()
+}
+
+/// Validates an id (1 to `max` bytes of the documented 89-character set) and encodes it.
+pub(crate) fn id_segment(
+    op: &'static OperationInfo,
+    field: &'static str,
+    value: &str,
+    max: usize,
+) -> Result<String, Error> {
+    crate::ids::validate(field, value, max).map_err(|reason| Error::InvalidInput {
+        operation: op.id,
+        field: field.to_owned(),
+        reason,
+    })?;
+    Ok(segment(value))
+}
+
+/// An integer or a string, as lenient enums accept them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scalar {
+    Int(i64),
+    Str(String),
+}
+
+impl<'de> serde::Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer or a string")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                i64::try_from(v)
+                    .map(Scalar::Int)
+                    .map_err(|_| E::custom("integer out of range"))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                    Ok(Scalar::Int(v as i64))
+                } else {
+                    Err(E::invalid_type(de::Unexpected::Float(v), &self))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar::Str(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+                Ok(Scalar::Str(v))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A JSON `null`, for an event without `data`.
+pub(crate) fn null_raw() -> Box<RawValue> {
+    RawValue::from_string("null".to_owned()).expect("null is valid JSON")
+}
+
+/// The raw JSON as a value (for unknown and malformed events).
+pub(crate) fn raw_to_value(raw: &RawValue) -> serde_json::Value {
+    serde_json::from_str(raw.get()).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,1556 @@
+//! The spec, read into what the generator (and the diff) needs: types, operations, events, error codes.
+//!
+//! Every construct the generator cannot turn into correct Rust is reported here as a [`Diagnostic`]
+//! naming the JSON pointer, so that nothing downstream has to panic.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use indexmap::IndexMap;
+use openapiv3::{
+    AdditionalProperties, OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, RequestBody,
+    Schema, SchemaKind, StatusCode, Type,
+};
+use serde_json::Value;
+
+use crate::diagnostics::Diagnostic;
+use crate::yaml::escape_token;
+
+/// What the generator knows of a spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`.
+    pub version: String,
+    /// Named types, sorted by name.
+    pub types: Vec<TypeDef>,
+    /// Operations in spec order (path, then method order of the spec).
+    pub operations: Vec<Operation>,
+    /// The event catalogue, when the spec has one.
+    pub events: Option<EventUnion>,
+    /// Business error codes from `x-error-codes`, in spec order.
+    pub error_codes: Vec<ErrorCodeDef>,
+    /// Security schemes, sorted by name.
+    pub security_schemes: Vec<SecurityScheme>,
+}
+
+/// A type reference as Rust sees it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TypeRef {
+    /// `String`.
+    String,
+    /// `i64`.
+    Integer,
+    /// `f64`.
+    Number,
+    /// `bool`.
+    Boolean,
+    /// Any JSON (`serde_json::Value`).
+    Json,
+    /// A free-form JSON object (`serde_json::Map<String, Value>`).
+    Object,
+    /// A generated type.
+    Named(String),
+    /// `Vec<T>`.
+    Array(Box<TypeRef>),
+    /// `BTreeMap<String, T>`.
+    Map(Box<TypeRef>),
+}
+
+/// A generated named type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeDef {
+    /// A struct.
+    Struct(StructDef),
+    /// An integer or string enum with an unknown variant.
+    Enum(EnumDef),
+}
+
+impl TypeDef {
+    /// The Rust name.
+    pub fn name(&self) -> &str {
+        match self {
+            TypeDef::Struct(s) => &s.name,
+            TypeDef::Enum(e) => &e.name,
+        }
+    }
+}
+
+/// A struct generated from an object schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructDef {
+    /// Rust name.
+    pub name: String,
+    /// Doc text.
+    pub doc: String,
+    /// JSON pointer of the schema.
+    pub pointer: String,
+    /// Fields in spec order.
+    pub fields: Vec<Field>,
+}
+
+/// A struct field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Name on the wire.
+    pub json_name: String,
+    /// Rust name.
+    pub rust_name: String,
+    /// Type.
+    pub ty: TypeRef,
+    /// Listed in `required`.
+    pub required: bool,
+    /// `nullable: true`.
+    pub nullable: bool,
+    /// Doc text.
+    pub doc: String,
+}
+
+impl Field {
+    /// Whether the Rust field is an `Option`.
+    pub fn optional(&self) -> bool {
+        !self.required || self.nullable
+    }
+}
+
+/// An enum generated from an `enum` schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumDef {
+    /// Rust name.
+    pub name: String,
+    /// Doc text.
+    pub doc: String,
+    /// JSON pointer of the schema.
+    pub pointer: String,
+    /// Integer or string values.
+    pub repr: EnumRepr,
+    /// Known values.
+    pub variants: Vec<EnumVariant>,
+    /// String names that decode to an integer value (`x-enum-aliases`).
+    pub aliases: Vec<(String, i64)>,
+    /// An integer enum that also accepts arbitrary strings (an `anyOf` with a string member).
+    pub accepts_strings: bool,
+}
+
+/// How an enum is written on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnumRepr {
+    /// JSON integers.
+    Integer,
+    /// JSON strings.
+    String,
+}
+
+/// One known enum value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumVariant {
+    /// Rust variant name.
+    pub name: String,
+    /// The value on the wire.
+    pub value: EnumValue,
+    /// Doc text.
+    pub doc: String,
+}
+
+/// An enum value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EnumValue {
+    /// An integer.
+    Int(i64),
+    /// A string.
+    Str(String),
+}
+
+/// One operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// `operationId`.
+    pub id: String,
+    /// Rust method name.
+    pub method_name: String,
+    /// HTTP method, upper case.
+    pub http_method: String,
+    /// Path template as in the spec.
+    pub path: String,
+    /// JSON pointer of the operation.
+    pub pointer: String,
+    /// `summary`.
+    pub summary: String,
+    /// `description`.
+    pub description: String,
+    /// First tag.
+    pub tag: String,
+    /// Safe to repeat (`x-idempotent`, else every method but POST).
+    pub idempotent: bool,
+    /// Path parameters in path order.
+    pub path_params: Vec<Param>,
+    /// Query parameters in spec order.
+    pub query_params: Vec<Param>,
+    /// The JSON request body.
+    pub body: Option<Body>,
+    /// The type of the envelope's `data` on success, `None` when there is none.
+    pub data: Option<TypeRef>,
+    /// The success status code.
+    pub success_status: String,
+    /// `deprecated: true`.
+    pub deprecated: bool,
+}
+
+/// A path or query parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// Name on the wire.
+    pub name: String,
+    /// Rust name.
+    pub rust_name: String,
+    /// Type.
+    pub ty: TypeRef,
+    /// `required`.
+    pub required: bool,
+    /// Doc text.
+    pub doc: String,
+    /// An id validated against the documented character set (`format: agora-id`).
+    pub id_max_len: Option<u64>,
+    /// Supplied by the client rather than by the caller (`region`, `appId`).
+    pub bound: Option<Bound>,
+    /// Constraints (for the diff).
+    pub constraints: Constraints,
+}
+
+/// Parameters the client binds once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `region`.
+    Region,
+    /// `appId`.
+    AppId,
+}
+
+/// Validation keywords of a parameter schema.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    /// `minimum`.
+    pub minimum: Option<f64>,
+    /// `maximum`.
+    pub maximum: Option<f64>,
+    /// `minLength`.
+    pub min_length: Option<u64>,
+    /// `maxLength`.
+    pub max_length: Option<u64>,
+    /// `pattern`.
+    pub pattern: Option<String>,
+    /// `enum` values (as JSON).
+    pub enumeration: Vec<Value>,
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body {
+    /// Its type.
+    pub ty: TypeRef,
+    /// `required`.
+    pub required: bool,
+}
+
+/// The event catalogue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventUnion {
+    /// Name of the union schema (the Rust struct that wraps an event).
+    pub name: String,
+    /// Doc text.
+    pub doc: String,
+    /// Fields beside `cmd` and `data`.
+    pub envelope_fields: Vec<Field>,
+    /// One per documented `cmd`, sorted by `cmd`.
+    pub variants: Vec<EventVariant>,
+}
+
+/// One documented event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventVariant {
+    /// The `cmd` number.
+    pub cmd: i64,
+    /// Rust variant name.
+    pub name: String,
+    /// Schema name of the variant.
+    pub schema: String,
+    /// Type of `data`.
+    pub data: TypeRef,
+    /// Doc text.
+    pub doc: String,
+}
+
+/// A business error code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorCodeDef {
+    /// The `code` of the envelope.
+    pub code: i64,
+    /// Rust variant name.
+    pub name: String,
+    /// HTTP status the server answers with.
+    pub status: Option<u16>,
+    /// Meaning.
+    pub description: String,
+}
+
+/// A security scheme.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityScheme {
+    /// Name in `components/securitySchemes`.
+    pub name: String,
+    /// Where the credential goes (`header Authorization`).
+    pub location: String,
+}
+
+/// Rust keywords that cannot be field or method names.
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else", "enum",
+    "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
+    "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
+    "try", "type", "unsafe", "use", "where", "while", "yield",
+];
+
+/// Turns a wire name into a Rust identifier in snake case.
+pub fn snake_ident(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let mut s = cleaned.to_snake_case();
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        s = format!("n{s}");
+    }
+    if KEYWORDS.contains(&s.as_str()) {
+        s.push('_');
+    }
+    s
+}
+
+/// Turns a wire name into a Rust type or variant name.
+pub fn camel_ident(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let s = cleaned.to_upper_camel_case();
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("V{s}")
+    } else {
+        s
+    }
+}
+
+/// Builds the model from a parsed spec, collecting every problem.
+pub(crate) fn build(api: &OpenAPI) -> Result<Model, Vec<Diagnostic>> {
+    let mut b = ModelBuilder {
+        api,
+        diags: Vec::new(),
+        types: BTreeMap::new(),
+        skip: BTreeSet::new(),
+    };
+    let model = b.run();
+    if b.diags.is_empty() {
+        Ok(model)
+    } else {
+        Err(b.diags)
+    }
+}
+
+struct ModelBuilder<'a> {
+    api: &'a OpenAPI,
+    diags: Vec<Diagnostic>,
+    types: BTreeMap<String, TypeDef>,
+    /// Component schemas not generated as types (envelopes, event variants).
+    skip: BTreeSet<String>,
+}
+
+const SCHEMA_PREFIX: &str = "#/components/schemas/";
+
+/// A schema with its properties merged through `allOf`.
+struct Merged<'a> {
+    properties: IndexMap<String, (&'a ReferenceOr<Box<Schema>>, String)>,
+    required: BTreeSet<String>,
+    description: Option<String>,
+}
+
+impl<'a> ModelBuilder<'a> {
+    fn diag(&mut self, pointer: impl Into<String>, message: impl Into<String>, hint: Option<&str>) {
+        self.diags.push(Diagnostic {
+            pointer: pointer.into(),
+            line: None,
+            message: message.into(),
+            hint: hint.map(str::to_owned),
+        });
+    }
+
+    fn schemas(&self) -> Option<&'a IndexMap<String, ReferenceOr<Schema>>> {
+        self.api.components.as_ref().map(|c| &c.schemas)
+    }
+
+    /// The component schema a `$ref` names, following `$ref` chains.
+    fn component(&self, reference: &str) -> Option<(&'a str, &'a Schema)> {
+        let mut name = reference.strip_prefix(SCHEMA_PREFIX)?;
+        for _ in 0..16 {
+            let (key, schema) = self.schemas()?.get_key_value(name)?;
+            match schema {
+                ReferenceOr::Item(s) => return Some((key.as_str(), s)),
+                ReferenceOr::Reference { reference } => {
+                    name = reference.strip_prefix(SCHEMA_PREFIX)?;
+                }
+            }
+        }
+        None
+    }
+
+    fn run(&mut self) -> Model {
+        let api = self.api;
+        if !api.openapi.starts_with("3.0.") {
+            self.diag(
+                "/openapi",
+                format!("OpenAPI version {} is not supported", api.openapi),
+                Some("write the spec in OpenAPI 3.0.x (3.0.3)"),
+            );
+        }
+        let error_codes = self.error_codes();
+        let events = self.events();
+        let operations = self.operations();
+        // Component schemas become types (except envelopes and event variants).
+        if let Some(schemas) = self.schemas() {
+            for (name, schema) in schemas {
+                if self.skip.contains(name) {
+                    continue;
+                }
+                if let ReferenceOr::Item(schema) = schema {
+                    let pointer = format!("/components/schemas/{}", escape_token(name));
+                    self.define(name, schema, &pointer);
+                }
+            }
+        }
+        let security_schemes = api
+            .components
+            .iter()
+            .flat_map(|c| &c.security_schemes)
+            .map(|(name, s)| SecurityScheme {
+                name: name.clone(),
+                location: match s {
+                    ReferenceOr::Item(openapiv3::SecurityScheme::APIKey {
+                        location, name, ..
+                    }) => {
+                        format!("{location:?} {name}")
+                            .to_lowercase()
+                            .replacen(' ', " `", 1)
+                            + "`"
+                    }
+                    ReferenceOr::Item(openapiv3::SecurityScheme::HTTP { scheme, .. }) => {
+                        format!("http {scheme}")
+                    }
+                    ReferenceOr::Item(_) => "other".to_owned(),
+                    ReferenceOr::Reference { reference } => reference.clone(),
+                },
+            })
+            .collect::<Vec<_>>();
+        let mut security_schemes = security_schemes;
+        security_schemes.sort_by(|a, b| a.name.cmp(&b.name));
+        Model {
+            title: api.info.title.clone(),
+            version: api.info.version.clone(),
+            types: std::mem::take(&mut self.types).into_values().collect(),
+            operations,
+            events,
+            error_codes,
+            security_schemes,
+        }
+    }
+
+    fn error_codes(&mut self) -> Vec<ErrorCodeDef> {
+        let Some(raw) = self.api.extensions.get("x-error-codes") else {
+            return Vec::new();
+        };
+        let Some(items) = raw.as_array() else {
+            self.diag("/x-error-codes", "x-error-codes must be a list", None);
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut seen_codes = BTreeSet::new();
+        let mut seen_names = BTreeSet::new();
+        for (i, item) in items.iter().enumerate() {
+            let pointer = format!("/x-error-codes/{i}");
+            let code = item.get("code").and_then(Value::as_i64);
+            let name = item.get("name").and_then(Value::as_str);
+            let (Some(code), Some(name)) = (code, name) else {
+                self.diag(
+                    pointer,
+                    "an error code needs an integer `code` and a string `name`",
+                    Some("write `- {code: 20404100, name: RoomNotFound, status: 404, description: ...}`"),
+                );
+                continue;
+            };
+            let name = camel_ident(name);
+            if !seen_codes.insert(code) {
+                self.diag(&pointer, format!("error code {code} is listed twice"), None);
+            }
+            if !seen_names.insert(name.clone()) || name == "Unknown" {
+                self.diag(
+                    &pointer,
+                    format!("error code name `{name}` is used twice or reserved"),
+                    None,
+                );
+            }
+            let status = item
+                .get("status")
+                .and_then(Value::as_u64)
+                .and_then(|s| u16::try_from(s).ok());
+            let description = item
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            out.push(ErrorCodeDef {
+                code,
+                name,
+                status,
+                description,
+            });
+        }
+        out
+    }
+
+    /// Properties of a schema, merged through `allOf` and `$ref`s.
+    fn merged(&mut self, schema: &'a Schema, pointer: &str, depth: usize) -> Merged<'a> {
+        let mut m = Merged {
+            properties: IndexMap::new(),
+            required: BTreeSet::new(),
+            description: schema.schema_data.description.clone(),
+        };
+        if depth > 16 {
+            self.diag(pointer, "allOf nests too deeply (a cycle?)", None);
+            return m;
+        }
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(obj)) => {
+                for (k, v) in &obj.properties {
+                    m.properties.insert(
+                        k.clone(),
+                        (v, format!("{pointer}/properties/{}", escape_token(k))),
+                    );
+                }
+                m.required.extend(obj.required.iter().cloned());
+            }
+            SchemaKind::AllOf { all_of } => {
+                for (i, member) in all_of.iter().enumerate() {
+                    let (sub, sub_ptr) = match member {
+                        ReferenceOr::Item(s) => (s, format!("{pointer}/allOf/{i}")),
+                        ReferenceOr::Reference { reference } => match self.component(reference) {
+                            Some((n, s)) => (s, format!("/components/schemas/{}", escape_token(n))),
+                            None => continue,
+                        },
+                    };
+                    let inner = self.merged(sub, &sub_ptr, depth + 1);
+                    m.properties.extend(inner.properties);
+                    m.required.extend(inner.required);
+                    if m.description.is_none() {
+                        m.description = inner.description;
+                    }
+                }
+            }
+            SchemaKind::Any(any) => {
+                for (k, v) in &any.properties {
+                    m.properties.insert(
+                        k.clone(),
+                        (v, format!("{pointer}/properties/{}", escape_token(k))),
+                    );
+                }
+                m.required.extend(any.required.iter().cloned());
+            }
+            _ => {}
+        }
+        m
+    }
+
+    fn is_struct_like(&self, schema: &Schema) -> bool {
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(o)) => !o.properties.is_empty(),
+            SchemaKind::AllOf { .. } => true,
+            SchemaKind::Any(a) => !a.properties.is_empty(),
+            _ => false,
+        }
+    }
+
+    fn enum_def(&mut self, name: &str, schema: &Schema, pointer: &str) -> Option<EnumDef> {
+        let ext = &schema.schema_data.extensions;
+        let (repr, values, accepts_strings): (EnumRepr, Vec<EnumValue>, bool) = match &schema
+            .schema_kind
+        {
+            SchemaKind::Type(Type::Integer(t)) if !t.enumeration.is_empty() => (
+                EnumRepr::Integer,
+                t.enumeration
+                    .iter()
+                    .flatten()
+                    .map(|v| EnumValue::Int(*v))
+                    .collect(),
+                false,
+            ),
+            SchemaKind::Type(Type::String(t)) if !t.enumeration.is_empty() => (
+                EnumRepr::String,
+                t.enumeration
+                    .iter()
+                    .flatten()
+                    .map(|v| EnumValue::Str(v.clone()))
+                    .collect(),
+                false,
+            ),
+            SchemaKind::AnyOf { any_of } | SchemaKind::OneOf { one_of: any_of }
+                if ext.contains_key("x-enum-varnames") =>
+            {
+                let mut ints = Vec::new();
+                let mut strings = false;
+                for member in any_of {
+                    match member {
+                        ReferenceOr::Item(Schema {
+                            schema_kind: SchemaKind::Type(Type::Integer(t)),
+                            ..
+                        }) if !t.enumeration.is_empty() => {
+                            ints.extend(t.enumeration.iter().flatten().map(|v| EnumValue::Int(*v)))
+                        }
+                        ReferenceOr::Item(Schema {
+                            schema_kind: SchemaKind::Type(Type::String(t)),
+                            ..
+                        }) if t.enumeration.is_empty() => strings = true,
+                        _ => {
+                            self.diag(
+                                pointer,
+                                "an enum with x-enum-varnames and anyOf must have one integer `enum` member and optionally `type: string`",
+                                None,
+                            );
+                            return None;
+                        }
+                    }
+                }
+                (EnumRepr::Integer, ints, strings)
+            }
+            _ => return None,
+        };
+        let names: Vec<String> = ext
+            .get("x-enum-varnames")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|v| v.as_str().map(camel_ident).unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_else(|| {
+                values
+                    .iter()
+                    .map(|v| match v {
+                        EnumValue::Int(i) if *i < 0 => format!("Minus{}", -i),
+                        EnumValue::Int(i) => format!("V{i}"),
+                        EnumValue::Str(s) => camel_ident(s),
+                    })
+                    .collect()
+            });
+        if names.len() != values.len() {
+            self.diag(
+                format!("{pointer}/x-enum-varnames"),
+                format!(
+                    "x-enum-varnames has {} names for {} enum values",
+                    names.len(),
+                    values.len()
+                ),
+                Some("give one name per value, in the same order"),
+            );
+            return None;
+        }
+        let docs: Vec<String> = ext
+            .get("x-enum-descriptions")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut seen = BTreeSet::new();
+        for n in &names {
+            if n.is_empty() || !seen.insert(n.clone()) || n == "Unknown" || n == "Other" {
+                self.diag(
+                    format!("{pointer}/x-enum-varnames"),
+                    format!(
+                        "enum variant name `{n}` is empty, repeated or reserved (Unknown, Other)"
+                    ),
+                    None,
+                );
+                return None;
+            }
+        }
+        let aliases = ext
+            .get("x-enum-aliases")
+            .and_then(Value::as_object)
+            .map(|o| {
+                o.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_i64()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let variants = names
+            .into_iter()
+            .zip(values)
+            .enumerate()
+            .map(|(i, (name, value))| EnumVariant {
+                name,
+                value,
+                doc: docs.get(i).cloned().unwrap_or_default(),
+            })
+            .collect();
+        Some(EnumDef {
+            name: camel_ident(name),
+            doc: schema.schema_data.description.clone().unwrap_or_default(),
+            pointer: pointer.to_owned(),
+            repr,
+            variants,
+            aliases,
+            accepts_strings,
+        })
+    }
+
+    /// Defines a named type from a schema when it is a struct or an enum; returns its type.
+    fn define(&mut self, name: &str, schema: &'a Schema, pointer: &str) -> TypeRef {
+        let rust_name = camel_ident(name);
+        if let Some(existing) = self.types.get(&rust_name) {
+            let same = match existing {
+                TypeDef::Struct(s) => s.pointer == pointer,
+                TypeDef::Enum(e) => e.pointer == pointer,
+            };
+            if !same {
+                self.diag(
+                    pointer,
+                    format!("two schemas both become the Rust type `{rust_name}`"),
+                    Some("rename one of them"),
+                );
+            }
+            return TypeRef::Named(rust_name);
+        }
+        if let Some(e) = self.enum_def(name, schema, pointer) {
+            self.types.insert(rust_name.clone(), TypeDef::Enum(e));
+            return TypeRef::Named(rust_name);
+        }
+        if !self.is_struct_like(schema) {
+            return self.inline_type(schema, pointer, name);
+        }
+        // Reserve the name first so recursive references terminate.
+        self.types.insert(
+            rust_name.clone(),
+            TypeDef::Struct(StructDef {
+                name: rust_name.clone(),
+                doc: String::new(),
+                pointer: pointer.to_owned(),
+                fields: Vec::new(),
+            }),
+        );
+        let merged = self.merged(schema, pointer, 0);
+        let mut fields = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (json_name, (prop, prop_ptr)) in &merged.properties {
+            let rust = snake_ident(json_name);
+            if !seen.insert(rust.clone()) {
+                self.diag(
+                    prop_ptr,
+                    format!("two properties both become the Rust field `{rust}`"),
+                    None,
+                );
+                continue;
+            }
+            let hint = format!("{rust_name}{}", camel_ident(json_name));
+            let (ty, nullable, doc) = self.property(prop, prop_ptr, &hint);
+            fields.push(Field {
+                json_name: json_name.clone(),
+                rust_name: rust,
+                ty,
+                required: merged.required.contains(json_name),
+                nullable,
+                doc,
+            });
+        }
+        for r in &merged.required {
+            if !merged.properties.contains_key(r) {
+                self.diag(
+                    format!("{pointer}/required"),
+                    format!("`{r}` is required but not a property"),
+                    None,
+                );
+            }
+        }
+        self.types.insert(
+            rust_name.clone(),
+            TypeDef::Struct(StructDef {
+                name: rust_name.clone(),
+                doc: merged.description.unwrap_or_default(),
+                pointer: pointer.to_owned(),
+                fields,
+            }),
+        );
+        TypeRef::Named(rust_name)
+    }
+
+    /// A property's type, whether it may be null, and its doc.
+    fn property(
+        &mut self,
+        prop: &'a ReferenceOr<Box<Schema>>,
+        pointer: &str,
+        hint: &str,
+    ) -> (TypeRef, bool, String) {
+        match prop {
+            ReferenceOr::Reference { reference } => {
+                let ty = self.type_of_ref(reference, pointer);
+                let (nullable, doc) = self
+                    .component(reference)
+                    .map(|(_, s)| {
+                        (
+                            s.schema_data.nullable,
+                            s.schema_data.description.clone().unwrap_or_default(),
+                        )
+                    })
+                    .unwrap_or_default();
+                (ty, nullable, doc)
+            }
+            ReferenceOr::Item(s) => {
+                let ty = if self.is_struct_like(s) || self.enum_def(hint, s, pointer).is_some() {
+                    self.define(hint, s, pointer)
+                } else {
+                    self.inline_type(s, pointer, hint)
+                };
+                (
+                    ty,
+                    s.schema_data.nullable,
+                    s.schema_data.description.clone().unwrap_or_default(),
+                )
+            }
+        }
+    }
+
+    fn type_of_ref(&mut self, reference: &str, pointer: &str) -> TypeRef {
+        match self.component(reference) {
+            Some((name, schema)) => {
+                if self.skip.contains(name) {
+                    return TypeRef::Named(camel_ident(name));
+                }
+                let ptr = format!("/components/schemas/{}", escape_token(name));
+                self.define(name, schema, &ptr)
+            }
+            None => {
+                self.diag(
+                    pointer,
+                    format!("`$ref: {reference}` names no component schema"),
+                    Some("fix the reference or add the schema under components/schemas"),
+                );
+                TypeRef::Json
+            }
+        }
+    }
+
+    fn boxed_type(
+        &mut self,
+        schema: &'a ReferenceOr<Box<Schema>>,
+        pointer: &str,
+        hint: &str,
+    ) -> TypeRef {
+        self.property(schema, pointer, hint).0
+    }
+
+    /// The type of a schema that is not itself a named struct or enum.
+    fn inline_type(&mut self, schema: &'a Schema, pointer: &str, hint: &str) -> TypeRef {
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::String(_)) => TypeRef::String,
+            SchemaKind::Type(Type::Integer(_)) => TypeRef::Integer,
+            SchemaKind::Type(Type::Number(_)) => TypeRef::Number,
+            SchemaKind::Type(Type::Boolean(_)) => TypeRef::Boolean,
+            SchemaKind::Type(Type::Array(a)) => match &a.items {
+                Some(items) => TypeRef::Array(Box::new(self.boxed_type(
+                    items,
+                    &format!("{pointer}/items"),
+                    &format!("{hint}Item"),
+                ))),
+                None => TypeRef::Array(Box::new(TypeRef::Json)),
+            },
+            SchemaKind::Type(Type::Object(o)) if o.properties.is_empty() => match &o
+                .additional_properties
+            {
+                Some(AdditionalProperties::Schema(s)) => {
+                    let vptr = format!("{pointer}/additionalProperties");
+                    let value = match s.as_ref() {
+                        ReferenceOr::Reference { reference } => self.type_of_ref(reference, &vptr),
+                        ReferenceOr::Item(s) => {
+                            let hint = format!("{hint}Value");
+                            if self.is_struct_like(s) {
+                                self.define(&hint, s, &vptr)
+                            } else {
+                                self.inline_type(s, &vptr, &hint)
+                            }
+                        }
+                    };
+                    TypeRef::Map(Box::new(value))
+                }
+                _ => TypeRef::Object,
+            },
+            _ if self.is_struct_like(schema) => self.define(hint, schema, pointer),
+            _ => TypeRef::Json,
+        }
+    }
+
+    fn events(&mut self) -> Option<EventUnion> {
+        let schemas = self.schemas()?;
+        // The union is a oneOf whose members all carry a single-valued integer `cmd`.
+        for (name, schema) in schemas {
+            let ReferenceOr::Item(schema) = schema else {
+                continue;
+            };
+            let SchemaKind::OneOf { one_of } = &schema.schema_kind else {
+                continue;
+            };
+            if schema
+                .schema_data
+                .extensions
+                .contains_key("x-enum-varnames")
+            {
+                continue;
+            }
+            let pointer = format!("/components/schemas/{}", escape_token(name));
+            let mut any_cmd = false;
+            for member in one_of {
+                if let ReferenceOr::Reference { reference } = member
+                    && let Some((_, s)) = self.component(reference)
+                    && self.merged(s, "", 0).properties.contains_key("cmd")
+                {
+                    any_cmd = true;
+                }
+            }
+            if !any_cmd {
+                continue;
+            }
+            let mut variants: Vec<EventVariant> = Vec::new();
+            let mut envelope_fields = None;
+            for (i, member) in one_of.iter().enumerate() {
+                let member_ptr = format!("{pointer}/oneOf/{i}");
+                let ReferenceOr::Reference { reference } = member else {
+                    self.diag(
+                        member_ptr,
+                        "each event variant must be a `$ref` to a named schema",
+                        None,
+                    );
+                    continue;
+                };
+                let Some((vname, vschema)) = self.component(reference) else {
+                    self.diag(
+                        member_ptr,
+                        format!("`$ref: {reference}` names no component schema"),
+                        None,
+                    );
+                    continue;
+                };
+                let vptr = format!("/components/schemas/{}", escape_token(vname));
+                let merged = self.merged(vschema, &vptr, 0);
+                let cmd = merged.properties.get("cmd").and_then(|(s, _)| match s {
+                    ReferenceOr::Item(s) => match &s.schema_kind {
+                        SchemaKind::Type(Type::Integer(t)) if t.enumeration.len() == 1 => {
+                            t.enumeration[0]
+                        }
+                        _ => None,
+                    },
+                    ReferenceOr::Reference { .. } => None,
+                });
+                let Some(cmd) = cmd else {
+                    self.diag(
+                        vptr,
+                        format!(
+                            "event variant `{vname}` has no single-valued integer `enum` on `cmd`"
+                        ),
+                        Some("write `cmd: {type: integer, enum: [N]}`"),
+                    );
+                    continue;
+                };
+                if let Some(other) = variants.iter().find(|v| v.cmd == cmd) {
+                    let msg = format!(
+                        "event cmd {cmd} is used by both `{}` and `{vname}`",
+                        other.schema
+                    );
+                    self.diag(&vptr, msg, None);
+                    continue;
+                }
+                let data = match merged.properties.get("data") {
+                    Some((s, p)) => {
+                        let hint = format!("{}Data", camel_ident(vname));
+                        let p = p.clone();
+                        self.boxed_type(s, &p, &hint)
+                    }
+                    None => TypeRef::Json,
+                };
+                if envelope_fields.is_none() {
+                    let mut fields = Vec::new();
+                    for (json_name, (prop, prop_ptr)) in &merged.properties {
+                        if json_name == "cmd" || json_name == "data" {
+                            continue;
+                        }
+                        let hint = format!("{}{}", camel_ident(name), camel_ident(json_name));
+                        let (ty, nullable, doc) = self.property(prop, prop_ptr, &hint);
+                        fields.push(Field {
+                            json_name: json_name.clone(),
+                            rust_name: snake_ident(json_name),
+                            ty,
+                            required: merged.required.contains(json_name),
+                            nullable,
+                            doc,
+                        });
+                    }
+                    envelope_fields = Some(fields);
+                }
+                let vn = camel_ident(
+                    vname
+                        .strip_suffix("Event")
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or(vname),
+                );
+                if vn == "Unknown" || vn == "Malformed" {
+                    self.diag(
+                        &vptr,
+                        format!("event variant name `{vn}` is reserved"),
+                        None,
+                    );
+                }
+                variants.push(EventVariant {
+                    cmd,
+                    name: vn,
+                    schema: vname.to_owned(),
+                    data,
+                    doc: merged.description.unwrap_or_default(),
+                });
+                self.skip.insert(vname.to_owned());
+            }
+            variants.sort_by_key(|v| v.cmd);
+            self.skip.insert(name.clone());
+            return Some(EventUnion {
+                name: camel_ident(name),
+                doc: schema.schema_data.description.clone().unwrap_or_default(),
+                envelope_fields: envelope_fields.unwrap_or_default(),
+                variants,
+            });
+        }
+        None
+    }
+
+    fn parameter(
+        &mut self,
+        p: &'a ReferenceOr<Parameter>,
+        pointer: &str,
+    ) -> Option<(&'a Parameter, String)> {
+        match p {
+            ReferenceOr::Item(p) => Some((p, pointer.to_owned())),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/parameters/");
+                let found =
+                    name.and_then(|n| self.api.components.as_ref()?.parameters.get_key_value(n));
+                match found {
+                    Some((n, ReferenceOr::Item(p))) => {
+                        Some((p, format!("/components/parameters/{}", escape_token(n))))
+                    }
+                    _ => {
+                        self.diag(
+                            pointer,
+                            format!("`$ref: {reference}` names no parameter"),
+                            Some("parameters must be inline or under components/parameters"),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn operations(&mut self) -> Vec<Operation> {
+        let api = self.api;
+        let mut out = Vec::new();
+        let mut ids: BTreeMap<String, String> = BTreeMap::new();
+        let mut method_names: BTreeMap<String, String> = BTreeMap::new();
+        for (path, item) in &api.paths.paths {
+            let item_ptr = format!("/paths/{}", escape_token(path));
+            let item = match item {
+                ReferenceOr::Item(i) => i,
+                ReferenceOr::Reference { .. } => {
+                    self.diag(
+                        item_ptr,
+                        "path items by `$ref` are not supported",
+                        Some("write the path item inline"),
+                    );
+                    continue;
+                }
+            };
+            for (method, op) in item.iter() {
+                let pointer = format!("{item_ptr}/{method}");
+                let Some(id) = op.operation_id.clone().filter(|s| !s.is_empty()) else {
+                    self.diag(
+                        &pointer,
+                        "operation has no operationId",
+                        Some("add a unique camelCase `operationId`, e.g. `createRoom`"),
+                    );
+                    continue;
+                };
+                if let Some(prev) = ids.insert(id.clone(), pointer.clone()) {
+                    self.diag(
+                        format!("{pointer}/operationId"),
+                        format!("operationId `{id}` is also used at {prev}"),
+                        Some("operationIds must be unique"),
+                    );
+                    continue;
+                }
+                let method_name = snake_ident(&id);
+                if let Some(prev) = method_names.insert(method_name.clone(), id.clone()) {
+                    self.diag(
+                        format!("{pointer}/operationId"),
+                        format!(
+                            "operationId `{id}` and `{prev}` both become the method `{method_name}`"
+                        ),
+                        None,
+                    );
+                }
+                if let Some(o) = self.operation(path, method, item, op, &pointer, id, method_name) {
+                    out.push(o);
+                }
+            }
+        }
+        out
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call site, all distinct inputs"
+    )]
+    fn operation(
+        &mut self,
+        path: &str,
+        method: &str,
+        item: &'a openapiv3::PathItem,
+        op: &'a openapiv3::Operation,
+        pointer: &str,
+        id: String,
+        method_name: String,
+    ) -> Option<Operation> {
+        // Parameters: the operation's override the path item's by (name, location).
+        let mut params: IndexMap<(String, &'static str), (&'a Parameter, String)> = IndexMap::new();
+        let lists = [
+            (
+                &item.parameters,
+                format!("/paths/{}/parameters", escape_token(path)),
+            ),
+            (&op.parameters, format!("{pointer}/parameters")),
+        ];
+        for (list, base) in lists {
+            for (i, p) in list.iter().enumerate() {
+                let Some((p, p_ptr)) = self.parameter(p, &format!("{base}/{i}")) else {
+                    continue;
+                };
+                let loc = match p {
+                    Parameter::Path { .. } => "path",
+                    Parameter::Query { .. } => "query",
+                    Parameter::Header { .. } => "header",
+                    Parameter::Cookie { .. } => "cookie",
+                };
+                params.insert((p.parameter_data_ref().name.clone(), loc), (p, p_ptr));
+            }
+        }
+        let template_names: Vec<String> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(str::to_owned)
+            .collect();
+        let mut path_params = Vec::new();
+        let mut query_params = Vec::new();
+        for name in &template_names {
+            match params.get(&(name.clone(), "path")) {
+                Some((p, p_ptr)) => {
+                    let p_ptr = p_ptr.clone();
+                    path_params.push(self.param(p, &p_ptr, &method_name));
+                }
+                None => self.diag(
+                    pointer,
+                    format!("path parameter `{{{name}}}` of `{path}` is not declared"),
+                    Some("add `- {name: ..., in: path, required: true, schema: ...}` to the operation's parameters"),
+                ),
+            }
+        }
+        for ((name, loc), (p, p_ptr)) in &params {
+            match *loc {
+                "path" if !template_names.contains(name) => self.diag(
+                    p_ptr,
+                    format!("path parameter `{name}` does not appear in `{path}`"),
+                    Some("remove the parameter or add it to the path template"),
+                ),
+                "path" => {}
+                "query" => {
+                    let p_ptr = p_ptr.clone();
+                    query_params.push(self.param(p, &p_ptr, &method_name));
+                }
+                other => self.diag(
+                    p_ptr,
+                    format!("{other} parameter `{name}` is not supported"),
+                    Some("credentials go in components/securitySchemes; other headers are not part of this API"),
+                ),
+            }
+        }
+        let body = match &op.request_body {
+            None => None,
+            Some(rb) => self.request_body(rb, &format!("{pointer}/requestBody"), &id),
+        };
+        let (success_status, data) = self.responses(op, pointer, &id)?;
+        let idempotent = op
+            .extensions
+            .get("x-idempotent")
+            .and_then(Value::as_bool)
+            .unwrap_or(!method.eq_ignore_ascii_case("post"));
+        Some(Operation {
+            method_name,
+            http_method: method.to_uppercase(),
+            path: path.to_owned(),
+            pointer: pointer.to_owned(),
+            summary: op.summary.clone().unwrap_or_default(),
+            description: op.description.clone().unwrap_or_default(),
+            tag: op.tags.first().cloned().unwrap_or_default(),
+            idempotent,
+            path_params,
+            query_params,
+            body,
+            data,
+            success_status,
+            deprecated: op.deprecated,
+            id,
+        })
+    }
+
+    fn param(&mut self, p: &'a Parameter, pointer: &str, op_method: &str) -> Param {
+        let data = p.parameter_data_ref();
+        let bound = match data.name.as_str() {
+            "region" if matches!(p, Parameter::Path { .. }) => Some(Bound::Region),
+            "appId" if matches!(p, Parameter::Path { .. }) => Some(Bound::AppId),
+            _ => None,
+        };
+        let mut constraints = Constraints::default();
+        let mut id_max_len = None;
+        let mut doc = data.description.clone().unwrap_or_default();
+        let ty = match &data.format {
+            ParameterSchemaOrContent::Schema(s) => {
+                let resolved = match s {
+                    ReferenceOr::Item(s) => Some(s),
+                    ReferenceOr::Reference { reference } => {
+                        self.component(reference).map(|(_, s)| s)
+                    }
+                };
+                if let Some(schema) = resolved {
+                    if doc.is_empty() {
+                        doc = schema.schema_data.description.clone().unwrap_or_default();
+                    }
+                    constraints = constraints_of(schema);
+                    if let SchemaKind::Type(Type::String(t)) = &schema.schema_kind
+                        && matches!(&t.format, openapiv3::VariantOrUnknownOrEmpty::Unknown(f) if f == "agora-id")
+                    {
+                        id_max_len = Some(t.max_length.map_or(64, |m| m as u64));
+                    }
+                }
+                let hint = format!("{}{}", camel_ident(op_method), camel_ident(&data.name));
+                let s_ref: &'a ReferenceOr<Schema> = s;
+                match s_ref {
+                    ReferenceOr::Reference { reference } => {
+                        self.type_of_ref(reference, &format!("{pointer}/schema"))
+                    }
+                    ReferenceOr::Item(schema) => {
+                        if self
+                            .enum_def(&hint, schema, &format!("{pointer}/schema"))
+                            .is_some()
+                        {
+                            self.diag(format!("{pointer}/schema"), format!("parameter `{}` has an inline enum", data.name), Some("move the enum to components/schemas and `$ref` it, so every operation shares one Rust type"));
+                            TypeRef::Json
+                        } else {
+                            self.inline_type(schema, &format!("{pointer}/schema"), &hint)
+                        }
+                    }
+                }
+            }
+            ParameterSchemaOrContent::Content(_) => {
+                self.diag(
+                    pointer,
+                    "parameters with `content` are not supported",
+                    Some("use `schema`"),
+                );
+                TypeRef::Json
+            }
+        };
+        if matches!(
+            ty,
+            TypeRef::Json | TypeRef::Object | TypeRef::Array(_) | TypeRef::Map(_)
+        ) {
+            self.diag(
+                pointer,
+                format!(
+                    "parameter `{}` must be a string, integer, number, boolean or enum",
+                    data.name
+                ),
+                None,
+            );
+        }
+        Param {
+            rust_name: snake_ident(&data.name),
+            name: data.name.clone(),
+            ty,
+            required: data.required,
+            doc,
+            id_max_len,
+            bound,
+            constraints,
+        }
+    }
+
+    fn request_body(
+        &mut self,
+        rb: &'a ReferenceOr<RequestBody>,
+        pointer: &str,
+        id: &str,
+    ) -> Option<Body> {
+        let (rb, pointer) = match rb {
+            ReferenceOr::Item(rb) => (rb, pointer.to_owned()),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/requestBodies/");
+                match name.and_then(|n| {
+                    self.api
+                        .components
+                        .as_ref()?
+                        .request_bodies
+                        .get_key_value(n)
+                }) {
+                    Some((n, ReferenceOr::Item(rb))) => {
+                        (rb, format!("/components/requestBodies/{}", escape_token(n)))
+                    }
+                    _ => {
+                        self.diag(
+                            pointer,
+                            format!("`$ref: {reference}` names no request body"),
+                            None,
+                        );
+                        return None;
+                    }
+                }
+            }
+        };
+        if rb.content.len() != 1 {
+            self.diag(
+                format!("{pointer}/content"),
+                format!(
+                    "a request body must have exactly one media type, found {}",
+                    rb.content.len()
+                ),
+                Some("keep only `application/json`"),
+            );
+            return None;
+        }
+        let (media, content) = rb.content.first()?;
+        if !media.starts_with("application/json") {
+            self.diag(
+                format!("{pointer}/content/{}", escape_token(media)),
+                format!("request media type `{media}` is not supported"),
+                Some("use `application/json`"),
+            );
+            return None;
+        }
+        let schema_ptr = format!("{pointer}/content/{}/schema", escape_token(media));
+        let ty = match &content.schema {
+            Some(ReferenceOr::Reference { reference }) => self.type_of_ref(reference, &schema_ptr),
+            Some(ReferenceOr::Item(s)) => {
+                let hint = format!("{}Request", camel_ident(id));
+                if self.is_struct_like(s) {
+                    self.define(&hint, s, &schema_ptr)
+                } else {
+                    self.inline_type(s, &schema_ptr, &hint)
+                }
+            }
+            None => TypeRef::Json,
+        };
+        Some(Body {
+            ty,
+            required: rb.required,
+        })
+    }
+
+    /// The success status and the type of the envelope's `data`.
+    fn responses(
+        &mut self,
+        op: &'a openapiv3::Operation,
+        pointer: &str,
+        id: &str,
+    ) -> Option<(String, Option<TypeRef>)> {
+        let responses_ptr = format!("{pointer}/responses");
+        let mut success = Vec::new();
+        let mut error_schemas: Vec<(String, Option<String>)> = Vec::new();
+        if let Some(default) = &op.responses.default {
+            let schema = self.response_schema(default);
+            if schema.is_some() {
+                self.diag(format!("{responses_ptr}/default"), "a `default` response with its own schema is not supported", Some("describe errors with `4XX` and `5XX` responses that share one error schema"));
+            }
+        }
+        for (status, response) in &op.responses.responses {
+            let (key, is_success) = match status {
+                StatusCode::Code(c) => (c.to_string(), (200..300).contains(c)),
+                StatusCode::Range(r) => (format!("{r}XX"), *r == 2),
+            };
+            if is_success {
+                success.push((key, response));
+            } else {
+                let schema = self
+                    .response_schema(response)
+                    .map(|(s, _)| serde_json::to_string(s).unwrap_or_default());
+                error_schemas.push((key, schema));
+            }
+        }
+        let distinct: BTreeSet<_> = error_schemas
+            .iter()
+            .filter_map(|(_, s)| s.clone())
+            .collect();
+        if distinct.len() > 1 {
+            self.diag(&responses_ptr, "error responses have different schemas", Some("use one error schema (e.g. `$ref: '#/components/responses/Error'`) for 4XX and 5XX"));
+        }
+        match success.len() {
+            0 => {
+                self.diag(
+                    &responses_ptr,
+                    "operation has no success (2xx) response",
+                    Some("add a `200` response with the envelope schema"),
+                );
+                return None;
+            }
+            1 => {}
+            _ => {
+                let codes: Vec<_> = success.iter().map(|(k, _)| k.as_str()).collect();
+                self.diag(
+                    &responses_ptr,
+                    format!(
+                        "operation has {} success responses ({})",
+                        codes.len(),
+                        codes.join(", ")
+                    ),
+                    Some("keep exactly one success response"),
+                );
+                return None;
+            }
+        }
+        let (status, response) = success.remove(0);
+        let resp_ptr = format!("{responses_ptr}/{}", escape_token(&status));
+        let Some((schema, media_count)) = self.response_schema(response) else {
+            return Some((status, None));
+        };
+        if media_count > 1 {
+            self.diag(
+                format!("{resp_ptr}/content"),
+                "a success response must have one media type",
+                Some("keep only `application/json`"),
+            );
+        }
+        let schema_ptr = format!("{resp_ptr}/content/application~1json/schema");
+        let data = self.envelope_data(schema, &schema_ptr, id);
+        Some((status, data))
+    }
+
+    fn response_schema(
+        &mut self,
+        r: &'a ReferenceOr<openapiv3::Response>,
+    ) -> Option<(&'a ReferenceOr<Schema>, usize)> {
+        let response = match r {
+            ReferenceOr::Item(r) => r,
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/responses/")?;
+                match self.api.components.as_ref()?.responses.get(name)? {
+                    ReferenceOr::Item(r) => r,
+                    ReferenceOr::Reference { .. } => return None,
+                }
+            }
+        };
+        let (_, media) = response.content.first()?;
+        media.schema.as_ref().map(|s| (s, response.content.len()))
+    }
+
+    /// Reads the envelope `{code, msg, ts, data}` and returns the type of `data`.
+    fn envelope_data(
+        &mut self,
+        schema: &'a ReferenceOr<Schema>,
+        pointer: &str,
+        id: &str,
+    ) -> Option<TypeRef> {
+        let (name, schema) = match schema {
+            ReferenceOr::Item(s) => (None, s),
+            ReferenceOr::Reference { reference } => match self.component(reference) {
+                Some((n, s)) => (Some(n), s),
+                None => {
+                    self.diag(
+                        pointer,
+                        format!("`$ref: {reference}` names no component schema"),
+                        None,
+                    );
+                    return None;
+                }
+            },
+        };
+        if let Some(n) = name {
+            self.skip.insert(n.to_owned());
+        }
+        if let SchemaKind::AllOf { all_of } = &schema.schema_kind {
+            for member in all_of {
+                if let ReferenceOr::Reference { reference } = member
+                    && let Some((n, _)) = self.component(reference)
+                {
+                    self.skip.insert(n.to_owned());
+                }
+            }
+        }
+        let merged = self.merged(schema, pointer, 0);
+        if !merged.properties.contains_key("code") {
+            self.diag(pointer, "a success response must be the envelope `{code, msg, ts, data}`", Some("`$ref: '#/components/schemas/Envelope'`, or `allOf` of it and an object with `data`"));
+            return None;
+        }
+        let (data, data_ptr) = merged.properties.get("data")?;
+        let data_ptr = data_ptr.clone();
+        let ty = self.boxed_type(data, &data_ptr, &format!("{}Data", camel_ident(id)));
+        // A free-form `data` (the shared envelope's) means "no data".
+        if matches!(ty, TypeRef::Json | TypeRef::Object) {
+            None
+        } else {
+            Some(ty)
+        }
+    }
+}
+
+fn constraints_of(schema: &Schema) -> Constraints {
+    let mut c = Constraints::default();
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::String(t)) => {
+            c.min_length = t.min_length.map(|v| v as u64);
+            c.max_length = t.max_length.map(|v| v as u64);
+            c.pattern = t.pattern.clone();
+            c.enumeration = t
+                .enumeration
+                .iter()
+                .flatten()
+                .map(|s| Value::String(s.clone()))
+                .collect();
+        }
+        SchemaKind::Type(Type::Integer(t)) => {
+            c.minimum = t.minimum.map(|v| v as f64);
+            c.maximum = t.maximum.map(|v| v as f64);
+            c.enumeration = t
+                .enumeration
+                .iter()
+                .flatten()
+                .map(|v| Value::from(*v))
+                .collect();
+        }
+        SchemaKind::Type(Type::Number(t)) => {
+            c.minimum = t.minimum;
+            c.maximum = t.maximum;
+        }
+        _ => {}
+    }
+    c
+}
