@@ -863,7 +863,7 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
         if f.optional() {
             quote!(#[serde(rename = #j, default)] #n: Option<#t>,)
         } else {
-            quote!(#[serde(rename = #j)] #n: #t,)
+            quote!(#[serde(rename = #j, default)] #n: #t,)
         }
     });
     let moves = e.envelope_fields.iter().map(|f| {
@@ -905,14 +905,17 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
         quote!(Self::#vn(d) => d.serialize(serializer),)
     });
     let payload_doc = format!(" The `data` of an [`{}`], by `cmd`.", e.name);
+    let tolerance_doc = format!(
+        " Decoding never fails because of `data` or a missing envelope field: an unknown `cmd` becomes \
+         [`{payload}::Unknown`] and a `data` that does not have its documented shape becomes \
+         [`{payload}::Malformed`], both keeping the raw JSON."
+    );
     quote! {
         //! The event catalogue: one variant per documented `cmd`.
 
         #d
         ///
-        /// Decoding never fails because of `data`: an unknown `cmd` becomes
-        #[doc = concat!(" [`", stringify!(#payload), "::Unknown`] and a `data` that does not match its")]
-        #[doc = concat!(" documented shape becomes [`", stringify!(#payload), "::Malformed`], both with the raw JSON.")]
+        #[doc = #tolerance_doc]
         #[derive(Debug, Clone, PartialEq, serde::Serialize)]
         #[non_exhaustive]
         pub struct #name {
@@ -929,6 +932,7 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
                 #[derive(serde::Deserialize)]
                 struct Raw {
                     #(#raw_fields)*
+                    #[serde(default)]
                     cmd: i64,
                     #[serde(default)]
                     data: Option<Box<serde_json::value::RawValue>>,

@@ -949,6 +949,15 @@ impl<'a> ModelBuilder<'a> {
                 };
                 let vptr = format!("/components/schemas/{}", escape_token(vname));
                 let merged = self.merged(vschema, &vptr, 0);
+                if let SchemaKind::AllOf { all_of } = &vschema.schema_kind {
+                    for base in all_of {
+                        if let ReferenceOr::Reference { reference } = base
+                            && let Some((n, _)) = self.component(reference)
+                        {
+                            self.skip.insert(n.to_owned());
+                        }
+                    }
+                }
                 let cmd = merged.properties.get("cmd").and_then(|(s, _)| match s {
                     ReferenceOr::Item(s) => match &s.schema_kind {
                         SchemaKind::Type(Type::Integer(t)) if t.enumeration.len() == 1 => {
