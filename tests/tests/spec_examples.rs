@@ -169,6 +169,27 @@ fn every_schema_property_and_parameter_has_a_description() {
 }
 
 #[test]
+fn objects_and_enums_are_named_components() {
+    let spec = spec();
+    let mut inline = Vec::new();
+    for (name, schema) in spec["components"]["schemas"].as_object().expect("schemas") {
+        inline_schemas(schema, &format!("#/components/schemas/{name}"), Place::Top, &mut inline);
+    }
+    for (name, parameter) in spec["components"]["parameters"].as_object().expect("parameters") {
+        inline_schemas(&parameter["schema"], &format!("#/components/parameters/{name}"), Place::Nested, &mut inline);
+    }
+    for (path, method, op) in operations(spec) {
+        let at = format!("{method} {path}");
+        if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
+            inline_schemas(schema, &format!("{at} request"), Place::Nested, &mut inline);
+        }
+        let schema = &op["responses"]["200"]["content"]["application/json"]["schema"];
+        inline_schemas(schema, &format!("{at} 200"), Place::Top, &mut inline);
+    }
+    assert!(inline.is_empty(), "inline objects or enums: {inline:#?}");
+}
+
+#[test]
 fn enums_name_and_describe_every_value() {
     for (name, schema) in spec()["components"]["schemas"].as_object().expect("schemas") {
         let values = match (schema.get("enum"), schema.get("anyOf")) {
@@ -421,6 +442,43 @@ fn undocumented(schema: &Value, at: &str, missing: &mut Vec<String>) {
     for key in ["allOf", "anyOf", "oneOf"] {
         for (i, child) in map.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
             undocumented(child, &format!("{at}/{key}/{i}"), missing);
+        }
+    }
+}
+
+/// Where a schema sits, for the rule that objects with properties and enums are named components.
+#[derive(Clone, Copy, PartialEq)]
+enum Place {
+    /// A component, or an operation's response schema.
+    Top,
+    /// A member of a top schema's `allOf` or `anyOf` (an envelope member, an enum branch).
+    Branch,
+    Nested,
+}
+
+/// Collects the pointer of every object with properties or enum that is not a named component.
+/// Exceptions: `allOf` members beside a `$ref` (the envelope and event members), `anyOf` enum
+/// branches of a component, and the single-value `cmd` enum of each event variant.
+fn inline_schemas(schema: &Value, at: &str, place: Place, found: &mut Vec<String>) {
+    let Some(map) = schema.as_object() else { return };
+    if place == Place::Nested && map.contains_key("properties") {
+        found.push(format!("{at}: object with properties"));
+    }
+    if place == Place::Nested && map.contains_key("enum") && !at.ends_with("/properties/cmd") {
+        found.push(format!("{at}: enum"));
+    }
+    for (name, property) in map.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        inline_schemas(property, &format!("{at}/properties/{name}"), Place::Nested, found);
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(child) = map.get(key) {
+            inline_schemas(child, &format!("{at}/{key}"), Place::Nested, found);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        let branch = if place == Place::Top && key != "oneOf" { Place::Branch } else { Place::Nested };
+        for (i, child) in map.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+            inline_schemas(child, &format!("{at}/{key}/{i}"), branch, found);
         }
     }
 }
