@@ -7,6 +7,7 @@ mod client;
 mod error;
 pub mod ids;
 mod runtime;
+pub mod token;
 
 #[rustfmt::skip]
 #[allow(missing_docs, reason = "generated items are documented from the spec; the lint cannot see doc attributes built by the generator in every case")]

@@ -97,11 +97,14 @@ fn the_checked_in_crate_is_fresh() {
 fn a_spec_change_makes_the_crate_stale() {
     let spec = fs::read_to_string(root().join("spec/classroom.yaml")).unwrap();
     let before = classroom_codegen::generate(&spec, "spec/classroom.yaml").unwrap();
-    // Add a property to the first object schema that has `properties:`.
-    let edited = spec.replacen(
-        "    properties:\n",
-        "    properties:\n      addedByTest:\n        type: string\n        description: A field added by a test.\n",
-        1,
+    // Add a property to the request body of createRoom.
+    let schemas = spec.find("\n    CreateRoomRequest:\n").expect("components/schemas/CreateRoomRequest");
+    let at = schemas + spec[schemas..].find("\n      properties:\n").expect("a component with properties");
+    let insert = at + "\n      properties:\n".len();
+    let edited = format!(
+        "{}        addedByTest:\n          type: string\n          description: A field added by a test.\n{}",
+        &spec[..insert],
+        &spec[insert..]
     );
     assert_ne!(edited, spec);
     let after = classroom_codegen::generate(&edited, "spec/classroom.yaml").unwrap();
