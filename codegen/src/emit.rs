@@ -135,6 +135,10 @@ impl Paths<'_> {
                 let i = self.ty(inner);
                 quote!(std::collections::BTreeMap<String, #i>)
             }
+            TypeRef::OneOrMany(inner) => {
+                let i = self.ty(inner);
+                quote!(Vec<#i>)
+            }
         }
     }
 }
@@ -176,12 +180,21 @@ fn field_tokens(p: &Paths<'_>, f: &Field) -> TokenStream {
         let j = &f.json_name;
         quote!(rename = #j,)
     });
+    let one_or_many = matches!(f.ty, TypeRef::OneOrMany(_));
     if f.optional() {
         let skip = (!f.required).then(|| quote!(skip_serializing_if = "Option::is_none"));
+        let with =
+            one_or_many.then(|| quote!(deserialize_with = "crate::runtime::one_or_many_opt",));
         quote! {
             #d
-            #[serde(#rename default, #skip)]
+            #[serde(#rename #with default, #skip)]
             pub #name: Option<#ty>,
+        }
+    } else if one_or_many {
+        quote! {
+            #d
+            #[serde(#rename deserialize_with = "crate::runtime::one_or_many")]
+            pub #name: #ty,
         }
     } else {
         let attr = rename.map(|r| quote!(#[serde(#r)]));
@@ -764,6 +777,13 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
         ));
     }
     let (ret, exec) = match &op.data {
+        Some(TypeRef::OneOrMany(inner)) => {
+            let t = p.ty(inner);
+            (
+                quote!(crate::Result<Vec<#t>>),
+                quote!(self.execute_data::<crate::runtime::OneOrMany<#t>>(call).await.map(|d| d.0)),
+            )
+        }
         Some(t) => {
             let t = p.ty(t);
             (

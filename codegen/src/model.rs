@@ -56,6 +56,9 @@ pub enum TypeRef {
     Array(Box<TypeRef>),
     /// `BTreeMap<String, T>`.
     Map(Box<TypeRef>),
+    /// `Vec<T>` on the Rust side; the wire carries an array of `T` or a single `T`
+    /// (`anyOf: [{type: array, items: T}, T]`).
+    OneOrMany(Box<TypeRef>),
 }
 
 /// A generated named type.
@@ -893,8 +896,47 @@ impl<'a> ModelBuilder<'a> {
                 _ => TypeRef::Object,
             },
             _ if self.is_struct_like(schema) => self.define(hint, schema, pointer),
+            SchemaKind::AnyOf { any_of: members } | SchemaKind::OneOf { one_of: members } => self
+                .one_or_many(members, pointer, hint)
+                .unwrap_or(TypeRef::Json),
             _ => TypeRef::Json,
         }
+    }
+
+    /// `[array of T, T]` (in either order) is "one or many T".
+    fn one_or_many(
+        &mut self,
+        members: &'a [ReferenceOr<Schema>],
+        pointer: &str,
+        hint: &str,
+    ) -> Option<TypeRef> {
+        let [a, b] = members else { return None };
+        let single_of = |m: &'a ReferenceOr<Schema>| -> Option<&'a str> {
+            match m {
+                ReferenceOr::Reference { reference } => Some(reference.as_str()),
+                ReferenceOr::Item(_) => None,
+            }
+        };
+        let items_of = |m: &'a ReferenceOr<Schema>| -> Option<&'a str> {
+            match m {
+                ReferenceOr::Item(Schema {
+                    schema_kind: SchemaKind::Type(Type::Array(arr)),
+                    ..
+                }) => match arr.items.as_ref()? {
+                    ReferenceOr::Reference { reference } => Some(reference.as_str()),
+                    ReferenceOr::Item(_) => None,
+                },
+                _ => None,
+            }
+        };
+        let reference = match (items_of(a), single_of(b), items_of(b), single_of(a)) {
+            (Some(x), Some(y), _, _) | (_, _, Some(x), Some(y)) if x == y => x,
+            _ => return None,
+        };
+        let _ = hint;
+        Some(TypeRef::OneOrMany(Box::new(
+            self.type_of_ref(reference, pointer),
+        )))
     }
 
     fn events(&mut self) -> Option<EventUnion> {

@@ -5,7 +5,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
@@ -71,7 +74,8 @@ fn bad_specs_are_rejected_with_a_location() {
 #[test]
 fn the_checked_in_crate_is_fresh() {
     let spec = fs::read_to_string(root().join("spec/classroom.yaml")).unwrap();
-    let generated = classroom_codegen::generate(&spec, "spec/classroom.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let generated =
+        classroom_codegen::generate(&spec, "spec/classroom.yaml").unwrap_or_else(|e| panic!("{e}"));
     let dir = root().join("classroom-api/src/generated");
     let mut stale = Vec::new();
     for (file, contents) in &generated.files {
@@ -80,12 +84,19 @@ fn the_checked_in_crate_is_fresh() {
             let diff = similar::TextDiff::from_lines(&current, contents);
             stale.push(format!(
                 "{}",
-                diff.unified_diff().context_radius(2).header(&format!("checked-in {file}"), &format!("from the spec {file}"))
+                diff.unified_diff().context_radius(2).header(
+                    &format!("checked-in {file}"),
+                    &format!("from the spec {file}")
+                )
             ));
         }
     }
     let on_disk = fs::read_dir(&dir).unwrap().count();
-    assert_eq!(on_disk, generated.files.len(), "classroom-api/src/generated has files the spec does not generate");
+    assert_eq!(
+        on_disk,
+        generated.files.len(),
+        "classroom-api/src/generated has files the spec does not generate"
+    );
     assert!(
         stale.is_empty(),
         "classroom-api/src/generated is stale; run `cargo xtask codegen`:\n{}",
@@ -98,8 +109,13 @@ fn a_spec_change_makes_the_crate_stale() {
     let spec = fs::read_to_string(root().join("spec/classroom.yaml")).unwrap();
     let before = classroom_codegen::generate(&spec, "spec/classroom.yaml").unwrap();
     // Add a property to the request body of createRoom.
-    let schemas = spec.find("\n    CreateRoomRequest:\n").expect("components/schemas/CreateRoomRequest");
-    let at = schemas + spec[schemas..].find("\n      properties:\n").expect("a component with properties");
+    let schemas = spec
+        .find("\n    CreateRoomRequest:\n")
+        .expect("components/schemas/CreateRoomRequest");
+    let at = schemas
+        + spec[schemas..]
+            .find("\n      properties:\n")
+            .expect("a component with properties");
     let insert = at + "\n      properties:\n".len();
     let edited = format!(
         "{}        addedByTest:\n          type: string\n          description: A field added by a test.\n{}",

@@ -27,17 +27,34 @@ fn a_wrong_example_is_reported_with_its_pointer() {
     let mut request = fixture("createRoom.request.json");
     request["roomType"] = json!(3);
     request["roomProperties"]["schedule"]["duration"] = json!("600");
-    let schema = target(&json!({"kind": "request", "operationId": "createRoom"}), &request);
+    let schema = target(
+        &json!({"kind": "request", "operationId": "createRoom"}),
+        &request,
+    );
     let found = errors(&schema, &request);
     assert_eq!(found.len(), 2, "{found:#?}");
-    assert!(found.iter().any(|e| e.starts_with("/roomType: ")), "{found:#?}");
-    assert!(found.iter().any(|e| e.starts_with("/roomProperties/schedule/duration: ")), "{found:#?}");
+    assert!(
+        found.iter().any(|e| e.starts_with("/roomType: ")),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|e| e.starts_with("/roomProperties/schedule/duration: ")),
+        "{found:#?}"
+    );
 
     let mut event = fixture("listWidgetEvents.response.json");
     event["data"]["list"][0]["cmd"] = json!(9999);
-    let schema = target(&json!({"kind": "response", "operationId": "listWidgetEvents"}), &event);
+    let schema = target(
+        &json!({"kind": "response", "operationId": "listWidgetEvents"}),
+        &event,
+    );
     let found = errors(&schema, &event);
-    assert!(found.iter().any(|e| e.starts_with("/data/list/0: ")), "{found:#?}");
+    assert!(
+        found.iter().any(|e| e.starts_with("/data/list/0: ")),
+        "{found:#?}"
+    );
 }
 
 #[test]
@@ -45,17 +62,32 @@ fn the_index_lists_exactly_the_fixture_files() {
     let dir = examples_dir();
     let on_disk: BTreeSet<String> = fs::read_dir(&dir)
         .expect("examples folder")
-        .map(|e| e.expect("folder entry").file_name().into_string().expect("UTF-8 file name"))
+        .map(|e| {
+            e.expect("folder entry")
+                .file_name()
+                .into_string()
+                .expect("UTF-8 file name")
+        })
         .filter(|name| name != "index.json")
         .collect();
     let entries = index();
-    let listed: Vec<String> = entries.iter().map(|e| str_field(e, "file").to_owned()).collect();
+    let listed: Vec<String> = entries
+        .iter()
+        .map(|e| str_field(e, "file").to_owned())
+        .collect();
     let unique: BTreeSet<String> = listed.iter().cloned().collect();
-    assert_eq!(listed.len(), unique.len(), "a file is listed twice in index.json");
+    assert_eq!(
+        listed.len(),
+        unique.len(),
+        "a file is listed twice in index.json"
+    );
     let missing: Vec<_> = on_disk.difference(&unique).collect();
     let stale: Vec<_> = unique.difference(&on_disk).collect();
     assert!(missing.is_empty(), "files not in index.json: {missing:?}");
-    assert!(stale.is_empty(), "index.json lists missing files: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "index.json lists missing files: {stale:?}"
+    );
 
     let ops = operation_ids();
     let docs: BTreeMap<&str, Vec<String>> = ["zh", "en"].map(|doc| (doc, doc_lines(doc))).into();
@@ -73,11 +105,22 @@ fn the_index_lists_exactly_the_fixture_files() {
                 let op = op.expect("checked");
                 assert_eq!(file, format!("{op}.response.json"), "{file}: name");
             }
-            "response" => assert!(file.starts_with("success."), "{file}: a response without operationId is a generic success"),
-            "error" => assert!(file.starts_with("error.") && op.is_none(), "{file}: name or operationId"),
+            "response" => assert!(
+                file.starts_with("success."),
+                "{file}: a response without operationId is a generic success"
+            ),
+            "error" => assert!(
+                file.starts_with("error.") && op.is_none(),
+                "{file}: name or operationId"
+            ),
             "event" => {
-                let cmd = entry["cmd"].as_i64().unwrap_or_else(|| panic!("{file}: event without cmd"));
-                assert!(file.starts_with(&format!("event.{cmd}.")) && op.is_none(), "{file}: name or operationId");
+                let cmd = entry["cmd"]
+                    .as_i64()
+                    .unwrap_or_else(|| panic!("{file}: event without cmd"));
+                assert!(
+                    file.starts_with(&format!("event.{cmd}.")) && op.is_none(),
+                    "{file}: name or operationId"
+                );
             }
             other => panic!("{file}: unknown kind {other}"),
         }
@@ -85,14 +128,20 @@ fn the_index_lists_exactly_the_fixture_files() {
             assert!(ops.contains(op), "{file}: no operation {op}");
         }
         let doc = str_field(entry, "doc");
-        let lines = docs.get(doc).unwrap_or_else(|| panic!("{file}: unknown doc {doc}"));
-        let line = entry["line"].as_u64().unwrap_or_else(|| panic!("{file}: line"));
+        let lines = docs
+            .get(doc)
+            .unwrap_or_else(|| panic!("{file}: unknown doc {doc}"));
+        let line = entry["line"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{file}: line"));
         let text = lines
             .get(usize::try_from(line).expect("line fits") - 1)
             .unwrap_or_else(|| panic!("{file}: line {line} is past the end of the document"))
             .trim();
         assert!(
-            text.starts_with('{') || text.starts_with("\"action\"") || text.starts_with("--data-raw '{"),
+            text.starts_with('{')
+                || text.starts_with("\"action\"")
+                || text.starts_with("--data-raw '{"),
             "{file}: line {line} of the document does not start an example: {text}"
         );
     }
@@ -101,43 +150,76 @@ fn the_index_lists_exactly_the_fixture_files() {
 #[test]
 fn every_operation_is_documented() {
     let spec = spec();
-    let tags: BTreeSet<&str> = spec["tags"].as_array().expect("tags").iter().map(|t| str_field(t, "name")).collect();
+    let tags: BTreeSet<&str> = spec["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .map(|t| str_field(t, "name"))
+        .collect();
     let mut ids = BTreeSet::new();
     for (path, method, op) in operations(spec) {
         let at = format!("{} {path}", method.to_uppercase());
         let id = str_field(op, "operationId");
-        assert!(ids.insert(id.to_owned()), "{at}: operationId {id} is not unique");
         assert!(
-            id.starts_with(|c: char| c.is_ascii_lowercase()) && id.chars().all(|c| c.is_ascii_alphanumeric()),
+            ids.insert(id.to_owned()),
+            "{at}: operationId {id} is not unique"
+        );
+        assert!(
+            id.starts_with(|c: char| c.is_ascii_lowercase())
+                && id.chars().all(|c| c.is_ascii_alphanumeric()),
             "{at}: operationId {id} is not camelCase"
         );
         for key in ["summary", "description"] {
             assert!(!str_field(op, key).trim().is_empty(), "{at}: empty {key}");
         }
-        let op_tags = op["tags"].as_array().unwrap_or_else(|| panic!("{at}: no tags"));
+        let op_tags = op["tags"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{at}: no tags"));
         assert_eq!(op_tags.len(), 1, "{at}: one tag");
         let tag = op_tags[0].as_str().expect("tag is a string");
         assert!(tags.contains(tag), "{at}: undeclared tag {tag}");
         // Only the resources and extApps sections have no Chinese heading.
         let english_only = matches!(tag, "resources" | "extApps");
-        assert_eq!(op.get("x-title-zh").is_none(), english_only, "{at}: x-title-zh");
+        assert_eq!(
+            op.get("x-title-zh").is_none(),
+            english_only,
+            "{at}: x-title-zh"
+        );
         assert_eq!(
             op.get("x-idempotent").is_some(),
             method == "post",
             "{at}: x-idempotent is for POST only"
         );
-        let responses = op["responses"].as_object().unwrap_or_else(|| panic!("{at}: responses"));
+        let responses = op["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{at}: responses"));
         let codes: Vec<&str> = responses.keys().map(String::as_str).collect();
         assert_eq!(codes, ["200", "4XX", "5XX"], "{at}: responses");
         for code in ["4XX", "5XX"] {
-            assert_eq!(responses[code], json!({"$ref": "#/components/responses/Error"}), "{at}: {code}");
+            assert_eq!(
+                responses[code],
+                json!({"$ref": "#/components/responses/Error"}),
+                "{at}: {code}"
+            );
         }
-        let content = responses["200"]["content"].as_object().unwrap_or_else(|| panic!("{at}: 200 content"));
-        assert_eq!(content.keys().collect::<Vec<_>>(), ["application/json"], "{at}: 200 media type");
+        let content = responses["200"]["content"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{at}: 200 content"));
+        assert_eq!(
+            content.keys().collect::<Vec<_>>(),
+            ["application/json"],
+            "{at}: 200 media type"
+        );
         if let Some(body) = op.get("requestBody") {
             assert!(body["required"].is_boolean(), "{at}: requestBody.required");
-            let content = body["content"].as_object().unwrap_or_else(|| panic!("{at}: body content"));
-            assert_eq!(content.keys().collect::<Vec<_>>(), ["application/json"], "{at}: body media type");
+            let content = body["content"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{at}: body content"));
+            assert_eq!(
+                content.keys().collect::<Vec<_>>(),
+                ["application/json"],
+                "{at}: body media type"
+            );
         }
     }
     assert_eq!(ids.len(), 27, "operations: {ids:?}");
@@ -154,7 +236,10 @@ fn every_schema_property_and_parameter_has_a_description() {
         }
         undocumented(schema, &at, &mut missing);
     }
-    for (name, parameter) in spec["components"]["parameters"].as_object().expect("parameters") {
+    for (name, parameter) in spec["components"]["parameters"]
+        .as_object()
+        .expect("parameters")
+    {
         if !has_description(parameter) {
             missing.push(format!("#/components/parameters/{name}"));
         }
@@ -175,10 +260,23 @@ fn objects_and_enums_are_named_components() {
     let spec = spec();
     let mut inline = Vec::new();
     for (name, schema) in spec["components"]["schemas"].as_object().expect("schemas") {
-        inline_schemas(schema, &format!("#/components/schemas/{name}"), Place::Top, &mut inline);
+        inline_schemas(
+            schema,
+            &format!("#/components/schemas/{name}"),
+            Place::Top,
+            &mut inline,
+        );
     }
-    for (name, parameter) in spec["components"]["parameters"].as_object().expect("parameters") {
-        inline_schemas(&parameter["schema"], &format!("#/components/parameters/{name}"), Place::Nested, &mut inline);
+    for (name, parameter) in spec["components"]["parameters"]
+        .as_object()
+        .expect("parameters")
+    {
+        inline_schemas(
+            &parameter["schema"],
+            &format!("#/components/parameters/{name}"),
+            Place::Nested,
+            &mut inline,
+        );
     }
     for (path, method, op) in operations(spec) {
         let at = format!("{method} {path}");
@@ -193,25 +291,45 @@ fn objects_and_enums_are_named_components() {
 
 #[test]
 fn enums_name_and_describe_every_value() {
-    for (name, schema) in spec()["components"]["schemas"].as_object().expect("schemas") {
+    for (name, schema) in spec()["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+    {
         let values = match (schema.get("enum"), schema.get("anyOf")) {
             (Some(values), _) => values,
-            (None, Some(any)) if schema.get("x-enum-varnames").is_some() => {
-                any.as_array().expect("anyOf").iter().find_map(|s| s.get("enum")).expect("an enum branch")
-            }
+            (None, Some(any)) if schema.get("x-enum-varnames").is_some() => any
+                .as_array()
+                .expect("anyOf")
+                .iter()
+                .find_map(|s| s.get("enum"))
+                .expect("an enum branch"),
             _ => continue,
         };
         let values = values.as_array().expect("enum is a list");
-        let names = schema["x-enum-varnames"].as_array().unwrap_or_else(|| panic!("{name}: x-enum-varnames"));
-        let texts = schema["x-enum-descriptions"].as_array().unwrap_or_else(|| panic!("{name}: x-enum-descriptions"));
+        let names = schema["x-enum-varnames"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: x-enum-varnames"));
+        let texts = schema["x-enum-descriptions"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: x-enum-descriptions"));
         assert_eq!(names.len(), values.len(), "{name}: one name per value");
-        assert_eq!(texts.len(), values.len(), "{name}: one description per value");
+        assert_eq!(
+            texts.len(),
+            values.len(),
+            "{name}: one description per value"
+        );
         for n in names {
-            assert!(is_upper_camel(n.as_str().expect("name is a string")), "{name}: {n} is not UpperCamel");
+            assert!(
+                is_upper_camel(n.as_str().expect("name is a string")),
+                "{name}: {n} is not UpperCamel"
+            );
         }
         if let Some(aliases) = schema.get("x-enum-aliases") {
             for (alias, value) in aliases.as_object().expect("aliases are a map") {
-                assert!(values.contains(value), "{name}: alias {alias} names no value");
+                assert!(
+                    values.contains(value),
+                    "{name}: alias {alias} names no value"
+                );
             }
         }
     }
@@ -221,17 +339,39 @@ fn enums_name_and_describe_every_value() {
 fn event_variants_have_distinct_cmds() {
     let spec = spec();
     let mut cmds = BTreeSet::new();
-    for variant in spec["components"]["schemas"]["Event"]["oneOf"].as_array().expect("Event.oneOf") {
+    for variant in spec["components"]["schemas"]["Event"]["oneOf"]
+        .as_array()
+        .expect("Event.oneOf")
+    {
         let name = component_name(variant);
         assert!(name.ends_with("Event"), "{name}");
-        let parts = spec["components"]["schemas"][name]["allOf"].as_array().unwrap_or_else(|| panic!("{name}: allOf"));
-        assert_eq!(parts[0], json!({"$ref": "#/components/schemas/EventEnvelope"}), "{name}: envelope first");
-        assert_eq!(parts[1]["required"], json!(["cmd", "data"]), "{name}: required");
-        let cmd = parts[1]["properties"]["cmd"]["enum"].as_array().unwrap_or_else(|| panic!("{name}: cmd enum"));
+        let parts = spec["components"]["schemas"][name]["allOf"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: allOf"));
+        assert_eq!(
+            parts[0],
+            json!({"$ref": "#/components/schemas/EventEnvelope"}),
+            "{name}: envelope first"
+        );
+        assert_eq!(
+            parts[1]["required"],
+            json!(["cmd", "data"]),
+            "{name}: required"
+        );
+        let cmd = parts[1]["properties"]["cmd"]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: cmd enum"));
         assert_eq!(cmd.len(), 1, "{name}: one cmd");
-        assert!(cmds.insert(cmd[0].as_i64().expect("integer cmd")), "{name}: cmd {} twice", cmd[0]);
+        assert!(
+            cmds.insert(cmd[0].as_i64().expect("integer cmd")),
+            "{name}: cmd {} twice",
+            cmd[0]
+        );
     }
-    assert_eq!(cmds, BTreeSet::from([1, 3, 20, 1001, 1003, 1101, 1110, 1501, 1502]));
+    assert_eq!(
+        cmds,
+        BTreeSet::from([1, 3, 20, 1001, 1003, 1101, 1110, 1501, 1502])
+    );
 }
 
 #[test]
@@ -244,8 +384,14 @@ fn error_codes_are_unique_and_named() {
         assert!(codes.insert(code), "code {code} twice");
         assert!(names.insert(name.to_owned()), "name {name} twice");
         assert!(is_upper_camel(name), "{name} is not UpperCamel");
-        assert!((400..600).contains(&e["status"].as_i64().expect("status")), "{name}: status");
-        assert!(!str_field(e, "description").is_empty(), "{name}: description");
+        assert!(
+            (400..600).contains(&e["status"].as_i64().expect("status")),
+            "{name}: status"
+        );
+        assert!(
+            !str_field(e, "description").is_empty(),
+            "{name}: description"
+        );
     }
     assert_eq!(codes.len(), 12);
 }
@@ -253,18 +399,34 @@ fn error_codes_are_unique_and_named() {
 #[test]
 fn ids_take_exactly_the_89_documented_characters() {
     let documented = "!#$%&()+-:;<=.>?@[]^_{}|~, ";
-    for name in ["RoomUuid", "UserUuid", "WidgetUuid", "ResourceUuid", "ExtAppUuid"] {
+    for name in [
+        "RoomUuid",
+        "UserUuid",
+        "WidgetUuid",
+        "ResourceUuid",
+        "ExtAppUuid",
+    ] {
         let schema = json!({"$ref": format!("#/components/schemas/{name}")});
         let mut accepted = 0;
         for c in ' '..='~' {
             let ok = errors(&schema, &json!(format!("a{c}b"))).is_empty();
-            assert_eq!(ok, c.is_ascii_alphanumeric() || documented.contains(c), "{name}: {c:?}");
+            assert_eq!(
+                ok,
+                c.is_ascii_alphanumeric() || documented.contains(c),
+                "{name}: {c:?}"
+            );
             accepted += usize::from(ok);
         }
         assert_eq!(accepted, 89, "{name}");
         assert!(!errors(&schema, &json!("")).is_empty(), "{name}: empty");
-        assert!(errors(&schema, &json!("x".repeat(64))).is_empty(), "{name}: 64");
-        assert!(!errors(&schema, &json!("x".repeat(65))).is_empty(), "{name}: 65");
+        assert!(
+            errors(&schema, &json!("x".repeat(64))).is_empty(),
+            "{name}: 64"
+        );
+        assert!(
+            !errors(&schema, &json!("x".repeat(65))).is_empty(),
+            "{name}: 65"
+        );
     }
 }
 
@@ -275,12 +437,23 @@ fn check(entry: &Value) {
     let instance = fixture(file);
     let schema = target(entry, &instance);
     let found = errors(&schema, &instance);
-    assert!(found.is_empty(), "{file} does not match {schema}:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "{file} does not match {schema}:\n{}",
+        found.join("\n")
+    );
     // The pop-up quiz and poll examples send dotted keys; nested, they must fit their shape.
     if let Some(shape) = entry.get("shape").and_then(Value::as_str) {
         let nested = undot(&instance["changeProperties"]);
-        let found = errors(&json!({"$ref": format!("#/components/schemas/{shape}")}), &nested);
-        assert!(found.is_empty(), "{file} changeProperties do not match {shape}:\n{}", found.join("\n"));
+        let found = errors(
+            &json!({"$ref": format!("#/components/schemas/{shape}")}),
+            &nested,
+        );
+        assert!(
+            found.is_empty(),
+            "{file} changeProperties do not match {shape}:\n{}",
+            found.join("\n")
+        );
     }
 }
 
@@ -290,10 +463,16 @@ fn target(entry: &Value, instance: &Value) -> Value {
     let kind = str_field(entry, "kind");
     let op = entry.get("operationId").and_then(Value::as_str);
     let schema = match (kind, op) {
-        ("request", Some(op)) => operation(spec, op)["requestBody"]["content"]["application/json"]["schema"].clone(),
-        ("response", Some(op)) => operation(spec, op)["responses"]["200"]["content"]["application/json"]["schema"].clone(),
+        ("request", Some(op)) => {
+            operation(spec, op)["requestBody"]["content"]["application/json"]["schema"].clone()
+        }
+        ("response", Some(op)) => {
+            operation(spec, op)["responses"]["200"]["content"]["application/json"]["schema"].clone()
+        }
         ("response", None) => json!({"$ref": "#/components/schemas/Envelope"}),
-        ("error", None) => spec["components"]["responses"]["Error"]["content"]["application/json"]["schema"].clone(),
+        ("error", None) => spec["components"]["responses"]["Error"]["content"]["application/json"]
+            ["schema"]
+            .clone(),
         ("event", None) if instance.get("cmd").is_some() => {
             json!({"$ref": "#/components/schemas/Event"})
         }
@@ -304,7 +483,9 @@ fn target(entry: &Value, instance: &Value) -> Value {
                 .as_array()
                 .expect("Event.oneOf")
                 .iter()
-                .map(|v| &spec["components"]["schemas"][component_name(v)]["allOf"][1]["properties"])
+                .map(
+                    |v| &spec["components"]["schemas"][component_name(v)]["allOf"][1]["properties"],
+                )
                 .find(|p| p["cmd"]["enum"] == json!([cmd]))
                 .unwrap_or_else(|| panic!("no event variant with cmd {cmd}"))["data"]
                 .clone()
@@ -312,19 +493,28 @@ fn target(entry: &Value, instance: &Value) -> Value {
         _ => panic!("index entry {entry}: unknown kind {kind} or misplaced operationId"),
     };
     // A missing schema reads as null: fail loudly instead of validating against nothing.
-    assert!(schema.is_object(), "index entry {entry}: no schema in the spec");
+    assert!(
+        schema.is_object(),
+        "index entry {entry}: no schema in the spec"
+    );
     schema
 }
 
 /// The single place that calls the validator: each error as `<instance pointer>: <message>`.
 fn errors(schema: &Value, instance: &Value) -> Vec<String> {
     let mut root = schema.as_object().expect("schema is an object").clone();
-    root.insert("components".into(), json_schema_spec()["components"].clone());
+    root.insert(
+        "components".into(),
+        json_schema_spec()["components"].clone(),
+    );
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft201909)
         .build(&Value::Object(root))
         .unwrap_or_else(|e| panic!("schema {schema} does not compile: {e}"));
-    validator.iter_errors(instance).map(|e| format!("{}: {e}", e.instance_path())).collect()
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
 }
 
 fn spec() -> &'static Value {
@@ -332,7 +522,8 @@ fn spec() -> &'static Value {
     SPEC.get_or_init(|| {
         let path = workspace_root().join("spec/classroom.yaml");
         let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let docs = YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let docs =
+            YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         yaml_to_json(&docs[0])
     })
 }
@@ -373,7 +564,10 @@ fn admit_null(value: &mut Value) {
 
 fn yaml_to_json(yaml: &Yaml) -> Value {
     match yaml {
-        Yaml::Real(text) => json!(text.parse::<f64>().unwrap_or_else(|e| panic!("YAML real {text}: {e}"))),
+        Yaml::Real(text) => json!(
+            text.parse::<f64>()
+                .unwrap_or_else(|e| panic!("YAML real {text}: {e}"))
+        ),
         Yaml::Integer(n) => json!(n),
         Yaml::String(s) => json!(s),
         Yaml::Boolean(b) => json!(b),
@@ -417,16 +611,24 @@ fn operation<'a>(spec: &'a Value, id: &str) -> &'a Value {
 }
 
 fn operation_ids() -> BTreeSet<String> {
-    operations(spec()).iter().map(|(_, _, op)| str_field(op, "operationId").to_owned()).collect()
+    operations(spec())
+        .iter()
+        .map(|(_, _, op)| str_field(op, "operationId").to_owned())
+        .collect()
 }
 
 fn has_description(value: &Value) -> bool {
-    value.get("description").and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty())
+    value
+        .get("description")
+        .and_then(Value::as_str)
+        .is_some_and(|d| !d.trim().is_empty())
 }
 
 /// Collects the pointer of every property under `schema` that has no description.
 fn undocumented(schema: &Value, at: &str, missing: &mut Vec<String>) {
-    let Some(map) = schema.as_object() else { return };
+    let Some(map) = schema.as_object() else {
+        return;
+    };
     if let Some(properties) = map.get("properties").and_then(Value::as_object) {
         for (name, property) in properties {
             let here = format!("{at}/properties/{name}");
@@ -442,7 +644,13 @@ fn undocumented(schema: &Value, at: &str, missing: &mut Vec<String>) {
         }
     }
     for key in ["allOf", "anyOf", "oneOf"] {
-        for (i, child) in map.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (i, child) in map
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             undocumented(child, &format!("{at}/{key}/{i}"), missing);
         }
     }
@@ -462,15 +670,27 @@ enum Place {
 /// Exceptions: `allOf` members beside a `$ref` (the envelope and event members), `anyOf` enum
 /// branches of a component, and the single-value `cmd` enum of each event variant.
 fn inline_schemas(schema: &Value, at: &str, place: Place, found: &mut Vec<String>) {
-    let Some(map) = schema.as_object() else { return };
+    let Some(map) = schema.as_object() else {
+        return;
+    };
     if place == Place::Nested && map.contains_key("properties") {
         found.push(format!("{at}: object with properties"));
     }
     if place == Place::Nested && map.contains_key("enum") && !at.ends_with("/properties/cmd") {
         found.push(format!("{at}: enum"));
     }
-    for (name, property) in map.get("properties").and_then(Value::as_object).into_iter().flatten() {
-        inline_schemas(property, &format!("{at}/properties/{name}"), Place::Nested, found);
+    for (name, property) in map
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        inline_schemas(
+            property,
+            &format!("{at}/properties/{name}"),
+            Place::Nested,
+            found,
+        );
     }
     for key in ["items", "additionalProperties"] {
         if let Some(child) = map.get(key) {
@@ -478,8 +698,18 @@ fn inline_schemas(schema: &Value, at: &str, place: Place, found: &mut Vec<String
         }
     }
     for key in ["allOf", "anyOf", "oneOf"] {
-        let branch = if place == Place::Top && key != "oneOf" { Place::Branch } else { Place::Nested };
-        for (i, child) in map.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let branch = if place == Place::Top && key != "oneOf" {
+            Place::Branch
+        } else {
+            Place::Nested
+        };
+        for (i, child) in map
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             inline_schemas(child, &format!("{at}/{key}/{i}"), branch, found);
         }
     }
@@ -505,19 +735,27 @@ fn undot(value: &Value) -> Value {
 }
 
 fn component_name(reference: &Value) -> &str {
-    str_field(reference, "$ref").strip_prefix("#/components/schemas/").expect("a schema reference")
+    str_field(reference, "$ref")
+        .strip_prefix("#/components/schemas/")
+        .expect("a schema reference")
 }
 
 fn is_upper_camel(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_alphanumeric())
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 fn str_field<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_else(|| panic!("{value}: no string {key}"))
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{value}: no string {key}"))
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
 }
 
 fn examples_dir() -> PathBuf {

@@ -1244,11 +1244,11 @@ impl crate::Client {
     ///
     /// ```no_run
     /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
-    /// client.poll_app_events().await?;
+    /// let data = client.poll_app_events().await?;
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn poll_app_events(&self) -> crate::Result<()> {
+    pub async fn poll_app_events(&self) -> crate::Result<Vec<crate::events::Event>> {
         let path = [
             "/",
             &crate::runtime::segment(self.region_str()),
@@ -1258,7 +1258,9 @@ impl crate::Client {
         ]
             .concat();
         let call = Call::new(&POLL_APP_EVENTS, path);
-        self.execute_unit(call).await
+        self.execute_data::<crate::runtime::OneOrMany<crate::events::Event>>(call)
+            .await
+            .map(|d| d.0)
     }
     /// List the events of a classroom, optionally of one type
     ///
