@@ -6,9 +6,11 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use reqwest::header::{HeaderName, HeaderValue};
+
+use crate::token::{AppCertificate, AppId, EducationTokenBuilder, Token, TokenError, unix_now};
 
 /// A boxed error from a credential provider.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -79,12 +81,22 @@ pub struct Credentials {
 
 #[derive(Clone)]
 enum Inner {
+    Certificate(AppCertificate),
     Token(AuthHeaders),
     Rtm(AuthHeaders),
     Provider(Arc<dyn CredentialProvider>),
 }
 
 impl Credentials {
+    /// The app certificate (32 hexadecimal characters, from the Agora console): the client mints
+    /// the education app token itself (AccessToken2, see [`crate::token`]) and renews it before
+    /// it expires. The recommended credentials for a backend.
+    pub fn app_certificate(certificate: impl AsRef<str>) -> Result<Self, TokenError> {
+        Ok(Credentials {
+            inner: Inner::Certificate(AppCertificate::new(certificate.as_ref())?),
+        })
+    }
+
     /// A ready education token (e.g. minted by another service), sent as
     /// `Authorization: agora token=<token>`. It is not renewed.
     pub fn token(token: impl AsRef<str>) -> Result<Self, BoxError> {
@@ -108,10 +120,24 @@ impl Credentials {
         }
     }
 
+    /// Binds certificate credentials to the client's app id.
+    pub(crate) fn bind(self, app_id: &str) -> Result<Self, TokenError> {
+        match self.inner {
+            Inner::Certificate(cert) => {
+                let provider = AppTokenProvider::new(AppId::new(app_id)?, cert);
+                Ok(Credentials::provider(Arc::new(provider)))
+            }
+            other => Ok(Credentials { inner: other }),
+        }
+    }
+
     pub(crate) async fn headers(&self) -> Result<AuthHeaders, BoxError> {
         match &self.inner {
             Inner::Token(h) | Inner::Rtm(h) => Ok(h.clone()),
             Inner::Provider(p) => p.headers().await,
+            Inner::Certificate(_) => {
+                Err("certificate credentials are not bound to an app id".into())
+            }
         }
     }
 }
@@ -119,10 +145,134 @@ impl Credentials {
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.inner {
+            Inner::Certificate(_) => "AppCertificate(***)",
             Inner::Token(_) => "Token(***)",
             Inner::Rtm(_) => "Rtm(***)",
             Inner::Provider(_) => "Provider",
         };
         write!(f, "Credentials::{kind}")
+    }
+}
+
+/// Mints the education app token from an app certificate, caches it, and renews it before it
+/// expires: a request never carries a token with less than [`AppTokenProvider::renew_before`]
+/// seconds left.
+pub struct AppTokenProvider {
+    builder: EducationTokenBuilder,
+    lifetime: u32,
+    renew_before: u32,
+    cached: Mutex<Option<Token>>,
+}
+
+impl AppTokenProvider {
+    /// A provider minting tokens valid for one hour, renewed with ten minutes left.
+    pub fn new(app_id: AppId, certificate: AppCertificate) -> Self {
+        AppTokenProvider {
+            builder: EducationTokenBuilder::new(app_id, certificate),
+            lifetime: 3600,
+            renew_before: 600,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// Sets the lifetime of minted tokens (seconds, at most 24 hours) and how long before expiry
+    /// they are renewed (capped at half the lifetime).
+    #[must_use]
+    pub fn with_lifetime(mut self, lifetime: u32, renew_before: u32) -> Self {
+        self.lifetime = lifetime.clamp(60, 86_400);
+        self.renew_before = renew_before.min(self.lifetime / 2);
+        self
+    }
+
+    /// Seconds before expiry at which a token is renewed.
+    pub fn renew_before(&self) -> u32 {
+        self.renew_before
+    }
+
+    /// The token to send now: the cached one, or a new one when it is close to expiry.
+    pub fn token(&self) -> Result<Token, TokenError> {
+        self.token_at(unix_now())
+    }
+
+    fn token_at(&self, now: u64) -> Result<Token, TokenError> {
+        let mut cached = self
+            .cached
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(token) = cached.as_ref()
+            && token.expires_at() > now + u64::from(self.renew_before)
+        {
+            return Ok(token.clone());
+        }
+        let token = self.builder.app_token(self.lifetime)?;
+        *cached = Some(token.clone());
+        Ok(token)
+    }
+}
+
+impl CredentialProvider for AppTokenProvider {
+    fn headers(&self) -> HeadersFuture<'_> {
+        let result = self
+            .token()
+            .map_err(BoxError::from)
+            .and_then(|token| AuthHeaders::agora_token(token.as_str()));
+        Box::pin(std::future::ready(result))
+    }
+}
+
+impl fmt::Debug for AppTokenProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppTokenProvider")
+            .field("app_id", self.builder.app_id())
+            .field("lifetime", &self.lifetime)
+            .field("renew_before", &self.renew_before)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const APP_ID: &str = "970ca35de60c44645bbae8a215061b33";
+    const CERT: &str = "5cfd2fd1755d40ecb72977518be15d3b";
+
+    #[test]
+    fn renews_before_expiry_and_caches_otherwise() {
+        let p = AppTokenProvider::new(
+            AppId::new(APP_ID).unwrap(),
+            AppCertificate::new(CERT).unwrap(),
+        )
+        .with_lifetime(3600, 600);
+        let now = unix_now();
+        let first = p.token_at(now).unwrap();
+        assert_eq!(
+            p.token_at(now + 10).unwrap().as_str(),
+            first.as_str(),
+            "cached"
+        );
+        // With less than `renew_before` left, a new token is minted.
+        let later = p.token_at(first.expires_at() - 599).unwrap();
+        assert_ne!(later.as_str(), first.as_str());
+        assert!(later.expires_at() >= first.expires_at());
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let creds = Credentials::app_certificate(CERT).unwrap();
+        assert_eq!(format!("{creds:?}"), "Credentials::AppCertificate(***)");
+        let bound = creds.bind(APP_ID).unwrap();
+        assert!(!format!("{bound:?}").contains(CERT));
+        let token = Credentials::token("007secret-token").unwrap();
+        assert!(!format!("{token:?}").contains("secret"));
+        let rtm = Credentials::rtm("006secret", "uid-1").unwrap();
+        assert!(!format!("{rtm:?}").contains("secret"));
+        let headers = AuthHeaders::agora_token("007secret").unwrap();
+        assert!(!format!("{headers:?}").contains("secret"));
+        let p = AppTokenProvider::new(
+            AppId::new(APP_ID).unwrap(),
+            AppCertificate::new(CERT).unwrap(),
+        );
+        assert!(!format!("{p:?}").contains(CERT));
     }
 }

@@ -664,7 +664,9 @@ impl ClientBuilder {
         }
         let credentials = self
             .credentials
-            .ok_or_else(|| Error::Config("credentials are required".into()))?;
+            .ok_or_else(|| Error::Config("credentials are required".into()))?
+            .bind(&app_id)
+            .map_err(|e| Error::Config(format!("credentials: {e}")))?;
         let hosts = match &self.base_url {
             Some(url) => {
                 let url = url.trim_end_matches('/').to_owned();

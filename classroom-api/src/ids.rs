@@ -1,15 +1,11 @@
-//! The documented id alphabet: room, user, widget, resource and extApp ids.
+//! Checks of room, user, widget, resource and extApp ids before a request is sent.
+//!
+//! The alphabet is the one tokens use: [`crate::token::is_id_char`].
 
-/// The 89 characters an id may use: a-z, A-Z, 0-9, space and `!#$%&()+-:;<=.>?@[]^_{}|~,`.
-pub const ID_PUNCTUATION: &str = " !#$%&()+-:;<=.>?@[]^_{}|~,";
-
-/// Whether `c` is one of the 89 documented id characters.
-pub fn is_id_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || ID_PUNCTUATION.contains(c)
-}
+use crate::token::{ID_PUNCTUATION, is_id_char};
 
 /// Checks an id: 1 to `max` bytes, each from the documented set. The error says why.
-pub fn validate(field: &str, value: &str, max: usize) -> Result<(), String> {
+pub(crate) fn validate(field: &str, value: &str, max: usize) -> Result<(), String> {
     if value.is_empty() {
         return Err(format!("`{field}` is empty"));
     }

@@ -5,7 +5,7 @@
 pub mod auth;
 mod client;
 mod error;
-pub mod ids;
+mod ids;
 mod runtime;
 pub mod token;
 
@@ -14,7 +14,7 @@ pub mod token;
 #[allow(clippy::all, reason = "generated code")]
 mod generated;
 
-pub use auth::{AuthHeaders, CredentialProvider, Credentials};
+pub use auth::{AppTokenProvider, AuthHeaders, CredentialProvider, Credentials};
 pub use client::{Client, ClientBuilder, Domain, RetryPolicy, failover_hosts};
 pub use error::{ApiError, DecodeError, Error, Result};
 pub use generated::{error_codes, events, operations, types};
