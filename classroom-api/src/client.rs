@@ -114,6 +114,7 @@ pub struct ClientBuilder {
     region: Option<Region>,
     credentials: Option<Credentials>,
     base_url: Option<String>,
+    hosts: Option<Vec<String>>,
     domain: Domain,
     failover: bool,
     attempt_timeout: Duration,
@@ -161,6 +162,7 @@ impl Client {
             region: None,
             credentials: None,
             base_url: None,
+            hosts: None,
             domain: Domain::default(),
             failover: true,
             attempt_timeout: Duration::from_secs(10),
@@ -594,6 +596,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Your own list of base URLs, tried in order with the same failover rules as the vendor's hosts
+    /// (e.g. two private gateways). [`ClientBuilder::base_url`] takes precedence.
+    #[must_use]
+    pub fn hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.hosts = Some(hosts.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// The primary domain (default `api.agora.io`; `api.sd-rtn.com` for servers in mainland China).
     #[must_use]
     pub fn domain(mut self, domain: Domain) -> Self {
@@ -667,18 +681,25 @@ impl ClientBuilder {
             .ok_or_else(|| Error::Config("credentials are required".into()))?
             .bind(&app_id)
             .map_err(|e| Error::Config(format!("credentials: {e}")))?;
-        let hosts = match &self.base_url {
-            Some(url) => {
-                let url = url.trim_end_matches('/').to_owned();
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err(Error::Config(format!(
-                        "the base URL {url:?} must start with http:// or https://"
-                    )));
-                }
-                vec![url]
-            }
-            None => failover_hosts(self.domain, &region, self.failover),
+        let hosts = match (&self.base_url, self.hosts) {
+            (Some(url), _) => vec![url.clone()],
+            (None, Some(list)) if !list.is_empty() => list,
+            (None, Some(_)) => return Err(Error::Config("the host list is empty".into())),
+            (None, None) => failover_hosts(self.domain, &region, self.failover),
         };
+        let hosts = hosts
+            .into_iter()
+            .map(|url| {
+                let url = url.trim_end_matches('/').to_owned();
+                if url.starts_with("http://") || url.starts_with("https://") {
+                    Ok(url)
+                } else {
+                    Err(Error::Config(format!(
+                        "the base URL {url:?} must start with http:// or https://"
+                    )))
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
         let http = match self.http {
             Some(c) => c,
             None => reqwest::Client::builder()
