@@ -1,4 +1,4 @@
-//! Typed Rust client for the server-side REST API of Agora Flexible Classroom.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
