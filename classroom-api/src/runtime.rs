@@ -32,7 +32,7 @@ pub(crate) struct Call {
     pub op: &'static OperationInfo,
     pub path: String,
     pub query: Vec<(&'static str, String)>,
-    pub body: Option<Vec<u8>>,
+    pub body: Option<bytes::Bytes>,
     pub room_uuid: Option<String>,
 }
 
@@ -53,7 +53,7 @@ impl Call {
             field: "body".to_owned(),
             reason: format!("cannot be serialized as JSON: {e}"),
         })?;
-        self.body = Some(bytes);
+        self.body = Some(bytes.into());
         Ok(())
     }
 }

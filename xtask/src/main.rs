@@ -1,5 +1,6 @@
 //! Project tasks: `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`.
 
+mod bench;
 mod codegen;
 
 use std::path::{Path, PathBuf};
@@ -18,12 +19,15 @@ struct Cli {
 enum Command {
     /// Regenerate `classroom-api/src/generated/` from `spec/classroom.yaml`.
     Codegen(codegen::Args),
+    /// Run the benchmarks and write BENCHMARKS.md.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Codegen(args) => codegen::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(code) => code,
