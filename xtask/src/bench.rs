@@ -26,10 +26,26 @@ const MARK: &str = "<!-- figures: ";
 /// (figure, target, how the target reads) for the figures that have one.
 const TARGETS: &[(&str, f64, &str)] = &[
     ("decode.ratio_typed_over_value_time", 1.0, "<= 1.00"),
-    ("calls.c1.get_user.ratio_sdk_over_baseline_time", 1.10, "<= 1.10"),
-    ("calls.c1.create_room.ratio_sdk_over_baseline_time", 1.10, "<= 1.10"),
-    ("calls.c64.get_user.ratio_sdk_over_baseline_time", 1.10, "<= 1.10"),
-    ("calls.c64.create_room.ratio_sdk_over_baseline_time", 1.10, "<= 1.10"),
+    (
+        "calls.c1.get_user.ratio_sdk_over_baseline_time",
+        1.10,
+        "<= 1.10",
+    ),
+    (
+        "calls.c1.create_room.ratio_sdk_over_baseline_time",
+        1.10,
+        "<= 1.10",
+    ),
+    (
+        "calls.c64.get_user.ratio_sdk_over_baseline_time",
+        1.10,
+        "<= 1.10",
+    ),
+    (
+        "calls.c64.create_room.ratio_sdk_over_baseline_time",
+        1.10,
+        "<= 1.10",
+    ),
     ("pages.room_stream_events_per_s", -100_000.0, ">= 100000"),
     ("pages.poller_events_per_s", -100_000.0, ">= 100000"),
     ("regen.real_ms", 100.0, "< 100"),
@@ -37,7 +53,11 @@ const TARGETS: &[(&str, f64, &str)] = &[
 ];
 
 fn met(value: f64, target: f64) -> bool {
-    if target < 0.0 { value >= -target } else { value <= target }
+    if target < 0.0 {
+        value >= -target
+    } else {
+        value <= target
+    }
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
@@ -48,14 +68,34 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     eprintln!("running the SDK benchmarks (release build)...");
     let out = Command::new(env!("CARGO"))
         .current_dir(&root)
-        .args(["bench", "-q", "-p", "classroom-tests", "--bench", "sdk", "--", "--json"])
+        .args([
+            "bench",
+            "-q",
+            "-p",
+            "classroom-tests",
+            "--bench",
+            "sdk",
+            "--",
+            "--json",
+        ])
         .output()
         .context("cannot run cargo bench")?;
     if !out.status.success() {
-        bail!("the benchmarks failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "the benchmarks failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let line = String::from_utf8_lossy(&out.stdout).lines().rev().find(|l| l.starts_with('{')).unwrap_or("{}").to_owned();
-    figures.extend(serde_json::from_str::<BTreeMap<String, f64>>(&line).context("the benchmark output is not JSON")?);
+    let line = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("{}")
+        .to_owned();
+    figures.extend(
+        serde_json::from_str::<BTreeMap<String, f64>>(&line)
+            .context("the benchmark output is not JSON")?,
+    );
 
     // Compile cost for users.
     let generated = root.join("classroom-api/src/generated");
@@ -68,16 +108,31 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         eprintln!("clean build of classroom-api (dependencies included)...");
         let dir = root.join("target/bench-clean");
         let _ = fs::remove_dir_all(&dir);
-        let secs = timed(Command::new(env!("CARGO")).current_dir(&root).args(["build", "-q", "-p", "classroom-api", "--target-dir"]).arg(&dir))?;
+        let secs = timed(
+            Command::new(env!("CARGO"))
+                .current_dir(&root)
+                .args(["build", "-q", "-p", "classroom-api", "--target-dir"])
+                .arg(&dir),
+        )?;
         figures.insert("compile.clean_build_s".into(), secs);
         let _ = fs::remove_dir_all(&dir);
     }
     eprintln!("incremental check after touching a generated file...");
-    timed(Command::new(env!("CARGO")).current_dir(&root).args(["check", "-q", "-p", "classroom-api"]))?;
+    timed(Command::new(env!("CARGO")).current_dir(&root).args([
+        "check",
+        "-q",
+        "-p",
+        "classroom-api",
+    ]))?;
     let types = generated.join("types.rs");
     let text = fs::read(&types)?;
     fs::write(&types, &text)?;
-    let secs = timed(Command::new(env!("CARGO")).current_dir(&root).args(["check", "-q", "-p", "classroom-api"]))?;
+    let secs = timed(Command::new(env!("CARGO")).current_dir(&root).args([
+        "check",
+        "-q",
+        "-p",
+        "classroom-api",
+    ]))?;
     figures.insert("compile.check_after_touch_s".into(), secs);
 
     let bench_md = root.join("BENCHMARKS.md");
@@ -91,8 +146,11 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .unwrap_or_default();
     let table = render(&figures, &previous);
     println!("{table}");
-    let missed: Vec<&str> =
-        TARGETS.iter().filter(|(k, t, _)| figures.get(*k).is_some_and(|v| !met(*v, *t))).map(|(k, _, _)| *k).collect();
+    let missed: Vec<&str> = TARGETS
+        .iter()
+        .filter(|(k, t, _)| figures.get(*k).is_some_and(|v| !met(*v, *t)))
+        .map(|(k, _, _)| *k)
+        .collect();
     if !missed.is_empty() {
         println!("targets missed: {}", missed.join(", "));
     }
@@ -124,9 +182,12 @@ fn timed(cmd: &mut Command) -> Result<f64> {
 fn render(figures: &BTreeMap<String, f64>, previous: &BTreeMap<String, f64>) -> String {
     let mut out = String::from("| figure | value | target | last |\n|---|---:|---|---:|\n");
     for (k, v) in figures {
-        let target = TARGETS.iter().find(|(name, _, _)| name == k).map_or(String::new(), |(_, t, text)| {
-            format!("{text} {}", if met(*v, *t) { "(met)" } else { "(missed)" })
-        });
+        let target = TARGETS
+            .iter()
+            .find(|(name, _, _)| name == k)
+            .map_or(String::new(), |(_, t, text)| {
+                format!("{text} {}", if met(*v, *t) { "(met)" } else { "(missed)" })
+            });
         let last = previous.get(k).map_or("-".to_owned(), |p| fmt(*p));
         out.push_str(&format!("| {k} | {} | {target} | {last} |\n", fmt(*v)));
     }
@@ -134,5 +195,9 @@ fn render(figures: &BTreeMap<String, f64>, previous: &BTreeMap<String, f64>) -> 
 }
 
 fn fmt(v: f64) -> String {
-    if v.abs() >= 1000.0 { format!("{v:.0}") } else { format!("{v:.3}") }
+    if v.abs() >= 1000.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
 }
