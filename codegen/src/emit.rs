@@ -340,11 +340,27 @@ fn enum_tokens(e: &EnumDef) -> TokenStream {
                 let i = Literal::i64_unsuffixed(i);
                 quote!(#i => Self::#vn,)
             });
-            let aliases = e.aliases.iter().map(|(alias, value)| {
-                let a = alias.to_ascii_lowercase();
-                let value = Literal::i64_unsuffixed(*value);
-                quote!(#a => Some(#value),)
-            });
+            let alias_fn = if e.aliases.is_empty() {
+                quote! {
+                    fn alias(_name: &str) -> Option<i64> {
+                        None
+                    }
+                }
+            } else {
+                let aliases = e.aliases.iter().map(|(alias, value)| {
+                    let a = alias.to_ascii_lowercase();
+                    let value = Literal::i64_unsuffixed(*value);
+                    quote!(#a => Some(#value),)
+                });
+                quote! {
+                    fn alias(name: &str) -> Option<i64> {
+                        match name.to_ascii_lowercase().as_str() {
+                            #(#aliases)*
+                            _ => None,
+                        }
+                    }
+                }
+            };
             let (
                 other_variant,
                 value_ret,
@@ -428,12 +444,7 @@ fn enum_tokens(e: &EnumDef) -> TokenStream {
                         }
                     }
 
-                    fn alias(name: &str) -> Option<i64> {
-                        match name.to_ascii_lowercase().as_str() {
-                            #(#aliases)*
-                            _ => None,
-                        }
-                    }
+                    #alias_fn
                 }
 
                 impl serde::Serialize for #name {

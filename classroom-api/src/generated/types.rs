@@ -39,10 +39,8 @@ impl AudioProfile {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -164,10 +162,8 @@ impl ChatMessageType {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -541,10 +537,8 @@ impl ExtAppState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -657,10 +651,8 @@ impl GroupState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -945,10 +937,8 @@ impl KickState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -1295,10 +1285,8 @@ impl PollMode {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -1625,10 +1613,8 @@ impl PollingState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -2171,10 +2157,8 @@ impl PropertyAction {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -2393,10 +2377,8 @@ impl QuizAnswerState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -2826,10 +2808,8 @@ impl RecordingState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -3059,10 +3039,8 @@ impl RecordingStatus {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -3134,10 +3112,8 @@ impl RecordingType {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -3287,10 +3263,8 @@ impl ResourceAction {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -3660,10 +3634,8 @@ impl RoomState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -4364,10 +4336,8 @@ impl UserOnlineState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -4783,10 +4753,8 @@ impl WidgetCauseAction {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -4949,10 +4917,8 @@ impl WidgetState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
