@@ -1,6 +1,8 @@
-//! Project tasks: `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`.
+//! Project tasks: `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`,
+//! `cargo xtask docs-check [DOC ...] [--format text|markdown|json]`.
 
 mod codegen;
+mod docs_check;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,12 +20,15 @@ struct Cli {
 enum Command {
     /// Regenerate `classroom-api/src/generated/` from `spec/classroom.yaml`.
     Codegen(codegen::Args),
+    /// Compare the vendor's documents with the spec: what is documented but missing, and the reverse.
+    DocsCheck(docs_check::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Codegen(args) => codegen::run(&args),
+        Command::DocsCheck(args) => docs_check::run(&args),
     };
     match result {
         Ok(code) => code,
