@@ -342,9 +342,36 @@ fn an_exception_the_vendor_fixed_is_reported() {
         &docs,
         &[(
             Kind::ExceptionUnused,
-            exception_at("GET /edu/apps/{appId}/v2/rooms/{roomUUid}/widgets/poll/sequences"),
+            docs.at("exceptions", "- kind: operation-missing\n    doc: en\n    key: GET /edu/apps/{appId}/v2/rooms/{roomUUid}/widgets/poll/sequences"),
             "operation-missing en GET /edu/apps/{appId}/v2/rooms/{roomUUid}/widgets/poll/sequences",
         )],
+    );
+}
+
+#[test]
+fn an_exception_that_names_no_operation_is_reported() {
+    let docs = Docs::real().replace(
+        "exceptions",
+        "poll/sequences\n    operation: listPollEvents",
+        "poll/sequences\n    operation: listPollEvent",
+    );
+    let findings = check(
+        &docs,
+        &[(
+            Kind::ExceptionUnused,
+            docs.at(
+                "exceptions",
+                "- kind: operation-missing\n    doc: en\n    key: GET /edu/apps/{appId}/v2/rooms/{roomUUid}/widgets/poll/sequences",
+            ),
+            "operation-missing en GET /edu/apps/{appId}/v2/rooms/{roomUUid}/widgets/poll/sequences",
+        )],
+    );
+    assert!(
+        findings[0]
+            .message
+            .ends_with("maps it to listPollEvent, which the spec does not have"),
+        "{}",
+        findings[0].message
     );
 }
 
@@ -362,7 +389,9 @@ type At = (String, usize);
 #[track_caller]
 fn check(docs: &Docs, expected: &[(Kind, At, &str)]) -> Vec<Finding> {
     let model = docs.model();
-    let findings = docs::check(&model, spec(), &exceptions());
+    let exceptions =
+        Exceptions::parse(&docs.exceptions, EXCEPTIONS).unwrap_or_else(|e| panic!("{e}"));
+    let findings = docs::check(&model, spec(), &exceptions);
     let open: Vec<(Kind, At, &str)> = findings
         .iter()
         .filter(|f| f.is_open())
@@ -386,11 +415,12 @@ fn render(docs: &Docs, findings: &[Finding]) -> String {
     docs::render(&docs.model(), findings, &spec().file, Format::Text)
 }
 
-/// The two documents, as text.
+/// The two documents and the exceptions file, as text.
 #[derive(Clone)]
 struct Docs {
     zh: String,
     en: String,
+    exceptions: String,
 }
 
 impl Docs {
@@ -398,6 +428,7 @@ impl Docs {
         Docs {
             zh: read(ZH),
             en: read(EN),
+            exceptions: read(EXCEPTIONS),
         }
     }
 
@@ -405,6 +436,7 @@ impl Docs {
         match doc {
             "zh" => &mut self.zh,
             "en" => &mut self.en,
+            "exceptions" => &mut self.exceptions,
             other => unreachable!("no document {other}"),
         }
     }
@@ -448,6 +480,7 @@ impl Docs {
         match doc {
             "zh" => (ZH.to_owned(), line_of(&self.zh, needle)),
             "en" => (EN.to_owned(), line_of(&self.en, needle)),
+            "exceptions" => (EXCEPTIONS.to_owned(), line_of(&self.exceptions, needle)),
             other => unreachable!("no document {other}"),
         }
     }
@@ -481,26 +514,12 @@ fn spec_at_operation(id: &str) -> At {
     )
 }
 
-/// The exceptions file's line of the exception with this key.
-fn exception_at(key: &str) -> At {
-    let e = exceptions()
-        .exceptions
-        .into_iter()
-        .find(|e| e.key == key)
-        .unwrap_or_else(|| panic!("no exception {key}"));
-    (EXCEPTIONS.to_owned(), e.line)
-}
-
 fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
     SPEC.get_or_init(|| {
         Spec::load(&read("spec/classroom.yaml"), "spec/classroom.yaml")
             .unwrap_or_else(|e| panic!("{e}"))
     })
-}
-
-fn exceptions() -> Exceptions {
-    Exceptions::parse(&read(EXCEPTIONS), EXCEPTIONS).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn root() -> PathBuf {

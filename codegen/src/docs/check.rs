@@ -832,6 +832,66 @@ impl<'a> Checker<'a> {
             .map(|d| d.lang.as_str())
             .chain(["spec"])
             .collect();
+        let file = self.exceptions.file.clone();
+        let has_op = |id: &str| self.spec.model.operations.iter().any(|o| o.id == id);
+        let mut broken = Vec::new();
+        for e in &self.exceptions.exceptions {
+            if let Some(id) = e.operation.as_deref().filter(|id| !has_op(id)) {
+                broken.push((
+                    format!("{} {} {}", e.kind, e.doc, e.key),
+                    e.line,
+                    format!(
+                        "the exception for `{}` maps it to {id}, which the spec does not have",
+                        e.key
+                    ),
+                ));
+            }
+        }
+        for s in &self.exceptions.shapes {
+            let missing: Vec<&str> = s
+                .schemas
+                .iter()
+                .map(String::as_str)
+                .filter(|n| {
+                    self.schemas
+                        .at(&format!("/components/schemas/{}", escape_token(n)))
+                        .is_none()
+                })
+                .collect();
+            let problem = if !has_op(&s.operation) {
+                Some(format!(
+                    "names operation {}, which the spec does not have",
+                    s.operation
+                ))
+            } else if self.schemas.at(&s.at).is_none() {
+                Some(format!("names `{}`, which is not in the spec", s.at))
+            } else if !missing.is_empty() {
+                Some(format!(
+                    "names {}, not in components/schemas",
+                    missing.join(", ")
+                ))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                broken.push((
+                    format!("shape {} {}", s.operation, s.at),
+                    s.line,
+                    format!("the shape {problem}"),
+                ));
+            }
+        }
+        for (key, line, message) in broken {
+            self.push(
+                Kind::ExceptionUnused,
+                key,
+                &file,
+                line,
+                "",
+                message,
+                String::new(),
+            );
+        }
         for (e, used) in self.exceptions.exceptions.iter().zip(used) {
             if used || !checked.contains(e.doc.as_str()) {
                 continue;

@@ -198,8 +198,10 @@ pub(crate) fn inline(desc: &str) -> (Vec<SubField>, Vec<String>) {
         from = pos + 3;
         let before = &desc[..pos];
         let start = before
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let token = &before[start..];
         if token.is_empty() {
             continue;
@@ -276,5 +278,6 @@ mod tests {
         assert!(f.is_empty());
         assert_eq!(v, ["1", "0", "cn", "ap"]);
         assert_eq!(inline("mode: 1 : Single-choice2 : Multiple").1, ["1", "2"]);
+        assert_eq!(inline("état：cn : Chine").1, ["cn"]);
     }
 }

@@ -342,7 +342,8 @@ kinds! {
     ExampleInvalid = "example-invalid",
     /// A JSON example that cannot be made valid JSON.
     ExampleUnreadable = "example-unreadable",
-    /// A recorded exception that matches no finding any more.
+    /// A recorded exception that matches no finding any more, or an exception or shape that names
+    /// an operation or schema the spec does not have.
     ExceptionUnused = "exception-unused",
 }
 
