@@ -49,7 +49,7 @@ pub fn check(docs: &DocModel, spec: &Spec, exceptions: &Exceptions) -> Vec<Findi
 }
 
 /// The operation a path template names, ignoring parameter names and case.
-pub(crate) fn normalize_path(path: &str) -> String {
+fn normalize_path(path: &str) -> String {
     let mut out = String::new();
     let mut in_param = false;
     for c in path.trim().chars() {
