@@ -1,7 +1,9 @@
-//! Project tasks: `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`.
+//! Project tasks: `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`,
+//! `cargo xtask docs-check [DOC ...] [--format text|markdown|json]`, `cargo xtask bench`.
 
 mod bench;
 mod codegen;
+mod docs_check;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,6 +23,8 @@ enum Command {
     Codegen(codegen::Args),
     /// Run the benchmarks and write BENCHMARKS.md.
     Bench(bench::Args),
+    /// Compare the vendor's documents with the spec: what is documented but missing, and the reverse.
+    DocsCheck(docs_check::Args),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Codegen(args) => codegen::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::DocsCheck(args) => docs_check::run(&args),
     };
     match result {
         Ok(code) => code,
