@@ -775,14 +775,14 @@ fn index() -> Vec<Value> {
     }
 }
 
-/// The lines of a vendor document, from `shared/docs/` beside the checkout.
+/// The lines of a vendor document, from the copies the spec was written from (`spec/docs/`).
 fn doc_lines(doc: &str) -> Vec<String> {
     let name = match doc {
         "zh" => "classroom-restful-api.zh.md",
         "en" => "classroom-restful-api.en.txt",
         other => unreachable!("no document {other}"),
     };
-    let path = workspace_root().join("../shared/docs").join(name);
+    let path = workspace_root().join("spec/docs").join(name);
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines().map(str::to_owned).collect()
 }
