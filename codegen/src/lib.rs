@@ -7,6 +7,7 @@
 mod diagnostics;
 pub mod docs;
 mod emit;
+pub mod json_schema;
 pub mod model;
 mod spec;
 pub mod yaml;

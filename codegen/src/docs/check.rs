@@ -21,7 +21,7 @@ pub fn check(docs: &DocModel, spec: &Spec, exceptions: &Exceptions) -> Vec<Findi
         schemas: Schemas::new(&spec.value),
         json_schema: {
             let mut v = spec.value.clone();
-            admit_null(&mut v);
+            crate::json_schema::admit_null(&mut v);
             v
         },
         findings: Vec::new(),
@@ -653,10 +653,11 @@ impl<'a> Checker<'a> {
             _ => Map::new(),
         };
         root.insert("components".into(), self.json_schema["components"].clone());
-        admit_null_in(&mut root);
+        let mut root = Value::Object(root);
+        crate::json_schema::admit_null(&mut root);
         let validator = match jsonschema::options()
             .with_draft(jsonschema::Draft::Draft201909)
-            .build(&Value::Object(root))
+            .build(&root)
         {
             Ok(v) => v,
             Err(e) => {
@@ -1121,32 +1122,5 @@ fn component_of(pointer: &str) -> String {
             .replace("~1", "/")
             .replace("~0", "~"),
         None => format!("`{pointer}`"),
-    }
-}
-
-/// OpenAPI 3.0's `nullable: true` becomes an added `null` type (and enum value), or an `anyOf` with
-/// null, as `tests/tests/spec_examples.rs` does.
-fn admit_null(value: &mut Value) {
-    match value {
-        Value::Object(map) => admit_null_in(map),
-        Value::Array(items) => items.iter_mut().for_each(admit_null),
-        _ => {}
-    }
-}
-
-fn admit_null_in(map: &mut Map<String, Value>) {
-    map.values_mut().for_each(admit_null);
-    if map.get("nullable") != Some(&Value::Bool(true)) {
-        return;
-    }
-    map.remove("nullable");
-    if let Some(Value::String(ty)) = map.get("type").cloned() {
-        map.insert("type".into(), json!([ty, "null"]));
-        if let Some(Value::Array(values)) = map.get_mut("enum") {
-            values.push(Value::Null);
-        }
-    } else {
-        let inner = Value::Object(std::mem::take(map));
-        map.insert("anyOf".into(), json!([{"type": "null"}, inner]));
     }
 }
