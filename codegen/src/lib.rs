@@ -5,6 +5,7 @@
 //! (`cargo xtask diff`, `cargo xtask docs-check`).
 
 mod diagnostics;
+pub mod diff;
 pub mod docs;
 mod emit;
 pub mod json_schema;
