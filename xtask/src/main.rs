@@ -1,8 +1,10 @@
 //! Project tasks: `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`,
-//! `cargo xtask docs-check [DOC ...] [--format text|markdown|json]`, `cargo xtask bench`.
+//! `cargo xtask docs-check [DOC ...] [--format text|markdown|json]`, `cargo xtask bench`,
+//! `cargo xtask diff [--base REV|FILE] [--head REV|FILE] [--format F] [--fail-on LEVEL]`.
 
 mod bench;
 mod codegen;
+mod diff;
 mod docs_check;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +27,8 @@ enum Command {
     Bench(bench::Args),
     /// Compare the vendor's documents with the spec: what is documented but missing, and the reverse.
     DocsCheck(docs_check::Args),
+    /// Explain what changed between two specs, for HTTP clients and for the Rust crate.
+    Diff(diff::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
         Command::Codegen(args) => codegen::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::DocsCheck(args) => docs_check::run(&args),
+        Command::Diff(args) => diff::run(&args),
     };
     match result {
         Ok(code) => code,
