@@ -312,11 +312,12 @@ impl<'a> Walker<'a> {
                 None,
             );
         }
-        for field in ["summary", "description"] {
-            self.description(
-                &format!("{}/{field}", b.pointer),
-                &format!("{}/{field}", h.pointer),
-                &format!("the {field} of `{}`", h.id),
+        for key in ["summary", "description"] {
+            self.text_field(
+                &b.pointer,
+                &h.pointer,
+                key,
+                &format!("the {key} of `{}`", h.id),
             );
         }
         // Path parameters by position: their names are not part of the request.
@@ -985,15 +986,20 @@ impl<'a> Walker<'a> {
 
     /// Reports a changed description (the node's own, else that of the schema its `$ref` names).
     fn description(&mut self, bptr: &str, hptr: &str, what: &str) {
-        let b = description_at(&self.base.value, bptr);
-        let h = description_at(&self.head.value, hptr);
+        self.text_field(bptr, hptr, "description", what);
+    }
+
+    /// Reports a changed `summary` or `description` of the nodes at `bptr` and `hptr`.
+    fn text_field(&mut self, bptr: &str, hptr: &str, key: &str, what: &str) {
+        let (b, _) = text_at(&self.base.value, bptr, key);
+        let (h, own) = text_at(&self.head.value, hptr, key);
         if b.trim() == h.trim() {
             return;
         }
-        let (side, ptr) = if h.is_empty() {
-            (Side::Base, bptr.to_owned())
-        } else {
-            (Side::Head, hptr.to_owned())
+        let (side, ptr) = match (h.is_empty(), own) {
+            (true, _) => (Side::Base, bptr.to_owned()),
+            (false, true) => (Side::Head, format!("{hptr}/{key}")),
+            (false, false) => (Side::Head, hptr.to_owned()),
         };
         let mut what = what.to_owned();
         if let Some(first) = what.get(..1) {
@@ -1510,20 +1516,17 @@ fn param_pointer(spec: &Spec, op: &Operation, name: &str, loc: &str) -> String {
     op.pointer.clone()
 }
 
-/// The description of a node, or of the schema its `$ref` names.
-fn description_at(root: &Value, pointer: &str) -> String {
-    let own = root
-        .pointer(pointer)
-        .and_then(|n| n.get("description"))
-        .and_then(Value::as_str);
-    match own {
-        Some(d) => d.to_owned(),
-        None => root
-            .pointer(&resolve(root, pointer))
-            .and_then(|n| n.get("description"))
+/// A text field of a node (or of the schema its `$ref` names), and whether the node has its own.
+fn text_at(root: &Value, pointer: &str, key: &str) -> (String, bool) {
+    let text = |p: &str| {
+        root.pointer(p)
+            .and_then(|n| n.get(key))
             .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
+            .map(str::to_owned)
+    };
+    match text(pointer) {
+        Some(t) => (t, true),
+        None => (text(&resolve(root, pointer)).unwrap_or_default(), false),
     }
 }
 

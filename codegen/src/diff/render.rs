@@ -86,7 +86,7 @@ pub(crate) fn markdown(r: &Report) -> String {
             let _ = writeln!(out, "- {level} `{}`: {}", c.rule, c.message);
             let _ = writeln!(out, "  - At {}.", location(c));
             let rust = if c.rust_breaking {
-                "Rust (breaking, needs a major release)"
+                "Rust (breaking)"
             } else if c.bump == Bump::Minor {
                 "Rust (additive)"
             } else {
