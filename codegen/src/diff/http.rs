@@ -381,7 +381,7 @@ impl<'a> Walker<'a> {
         let hptr = param_pointer(self.head, ho, &hp.name, loc);
         let anchors = param_anchors(bo, ho, hp);
         let what = format!("{loc} parameter `{}`", hp.name);
-        self.description(&bptr, &hptr, &format!("the {what} of `{}`", ho.id));
+        self.description(&bptr, &hptr, &format!("the description of the {what}"));
         if bp.required != hp.required {
             let (rule, msg) = if hp.required {
                 (

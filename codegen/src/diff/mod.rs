@@ -357,8 +357,16 @@ pub fn diff(base: &Spec, head: &Spec) -> Report {
                 let note = f.note.as_ref().map(|n| note_text(n, &bs, &hs));
                 changes.push(change(base, head, f, &matched, note));
             }
+            // What no HTTP change explains, one change per Rust item.
+            let mut rest: Vec<(&str, Vec<&Delta>)> = Vec::new();
             for (d, _) in deltas.iter().zip(&used).filter(|(_, u)| !**u) {
-                changes.push(leftover(base, head, &bs, &hs, d));
+                match rest.iter_mut().find(|(item, _)| *item == d.item) {
+                    Some((_, list)) => list.push(d),
+                    None => rest.push((&d.item, vec![d])),
+                }
+            }
+            for (_, list) in rest {
+                changes.push(leftover(base, head, &bs, &hs, &list));
             }
         }
         Err(err) => {
@@ -570,16 +578,19 @@ fn change(base: &Spec, head: &Spec, f: Found, matched: &[&Delta], note: Option<S
     }
 }
 
-/// A Rust difference that no HTTP change explains.
-fn leftover(base: &Spec, head: &Spec, bs: &Surface, hs: &Surface, d: &Delta) -> Change {
-    let (side, pointer) = rust_pointer(head, hs, d)
+/// Rust differences of one item that no HTTP change explains.
+fn leftover(base: &Spec, head: &Spec, bs: &Surface, hs: &Surface, deltas: &[&Delta]) -> Change {
+    let first = deltas[0];
+    let (side, pointer) = rust_pointer(head, hs, first)
         .map(|p| (Side::Head, p))
-        .or_else(|| rust_pointer(base, bs, d).map(|p| (Side::Base, p)))
+        .or_else(|| rust_pointer(base, bs, first).map(|p| (Side::Base, p)))
         .unwrap_or((Side::Head, String::new()));
     let spec = match side {
         Side::Base => base,
         Side::Head => head,
     };
+    let breaking = deltas.iter().any(|d| d.breaking);
+    let texts: Vec<&str> = deltas.iter().map(|d| d.text.as_str()).collect();
     Change {
         rule: "rust-api-changed",
         level: Level::Info,
@@ -590,11 +601,11 @@ fn leftover(base: &Spec, head: &Spec, bs: &Surface, hs: &Surface, d: &Delta) -> 
         pointer,
         message: format!(
             "The generated Rust API changes at `{}` although the HTTP API does not.",
-            d.item
+            first.item
         ),
-        rust_impact: d.text.clone(),
-        rust_breaking: d.breaking,
-        bump: if d.breaking { Bump::Major } else { Bump::Minor },
+        rust_impact: texts.join(" "),
+        rust_breaking: breaking,
+        bump: if breaking { Bump::Major } else { Bump::Minor },
     }
 }
 
