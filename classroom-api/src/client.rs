@@ -205,6 +205,20 @@ impl Client {
         .await
     }
 
+    /// Runs a call and decodes the envelope's `data`, a missing `data` read as `null`.
+    pub(crate) async fn execute_nullable_data<T: DeserializeOwned>(&self, call: Call) -> Result<T> {
+        self.execute(call, |data| {
+            serde_json::from_str(data.map_or("null", RawValue::get))
+                .map_err(|e| format!("`data` does not match the spec: {e}"))
+        })
+        .await
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
     async fn execute<T>(
         &self,
         call: Call,

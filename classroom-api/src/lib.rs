@@ -6,6 +6,7 @@ pub mod auth;
 mod client;
 mod error;
 mod ids;
+pub mod pagination;
 mod runtime;
 pub mod token;
 
