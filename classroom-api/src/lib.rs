@@ -9,6 +9,7 @@ mod ids;
 pub mod pagination;
 mod runtime;
 pub mod token;
+pub mod widgets;
 
 #[rustfmt::skip]
 #[allow(missing_docs, reason = "generated items are documented from the spec; the lint cannot see doc attributes built by the generator in every case")]
