@@ -131,6 +131,7 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     app_id: String,
     region: Region,
@@ -217,6 +218,15 @@ impl Client {
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// This client with another retry policy (the same connection pool and credentials).
+    pub(crate) fn with_retry(&self, retry: RetryPolicy) -> Client {
+        let mut inner = (*self.inner).clone();
+        inner.retry = retry;
+        Client {
+            inner: Arc::new(inner),
+        }
     }
 
     async fn execute<T>(

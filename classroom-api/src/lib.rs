@@ -3,10 +3,12 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod checkpoint;
 mod client;
 mod error;
 mod ids;
 pub mod pagination;
+pub mod poller;
 mod runtime;
 pub mod token;
 pub mod widgets;
