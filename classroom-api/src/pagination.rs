@@ -68,7 +68,8 @@ pub type PageFuture<P> = Pin<Box<dyn Future<Output = Result<P>> + Send>>;
 ///
 /// Made by the generated `<method>_pages` methods, or by [`Pages::new`] for a listing of your own.
 /// The stream ends after the page whose `nextId` is null or empty, or after yielding an error.
-/// A page whose `nextId` is the one that fetched it would repeat forever: that is an error too.
+/// A page whose `nextId` is the one that fetched it would repeat forever: it is yielded, then an
+/// error.
 pub struct Pages<P> {
     op: &'static OperationInfo,
     fetch: Box<dyn FnMut(Option<String>) -> PageFuture<P> + Send>,
@@ -79,6 +80,8 @@ pub struct Pages<P> {
 enum State<P> {
     Idle,
     Fetching(PageFuture<P>),
+    /// The last page named itself as the next one: an error comes next.
+    Repeated,
     Done,
 }
 
@@ -158,6 +161,11 @@ impl<P: Page> Stream for Pages<P> {
         loop {
             match &mut this.state {
                 State::Done => return Poll::Ready(None),
+                State::Repeated => {
+                    this.state = State::Done;
+                    let cursor = this.next_id.clone().unwrap_or_default();
+                    return Poll::Ready(Some(Err(this.repeated(&cursor))));
+                }
                 State::Idle => {
                     let future = (this.fetch)(this.next_id.clone());
                     this.state = State::Fetching(future);
@@ -176,17 +184,10 @@ impl<P: Page> Stream for Pages<P> {
                         }
                     };
                     let next = page.next_id().filter(|n| !n.is_empty()).map(str::to_owned);
-                    if let (Some(next), Some(current)) = (&next, &this.next_id)
-                        && next == current
-                    {
-                        let err = this.repeated(current);
-                        this.state = State::Done;
-                        return Poll::Ready(Some(Err(err)));
-                    }
-                    this.state = if next.is_some() {
-                        State::Idle
-                    } else {
-                        State::Done
+                    this.state = match &next {
+                        None => State::Done,
+                        Some(next) if Some(next) == this.next_id.as_ref() => State::Repeated,
+                        Some(_) => State::Idle,
                     };
                     this.next_id = next;
                     return Poll::Ready(Some(Ok(page)));
@@ -213,7 +214,7 @@ impl<P> fmt::Debug for Pages<P> {
                 &match self.state {
                     State::Idle => "idle",
                     State::Fetching(_) => "fetching",
-                    State::Done => "done",
+                    State::Repeated | State::Done => "done",
                 },
             )
             .finish()

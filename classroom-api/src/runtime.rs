@@ -126,9 +126,9 @@ impl<'de> serde::Deserialize<'de> for Scalar {
     }
 }
 
-/// A JSON `null`, for an event without `data`.
-pub(crate) fn null_raw() -> Box<RawValue> {
-    RawValue::from_string("null".to_owned()).expect("null is valid JSON")
+/// An empty JSON object, for an event without `data` (or with a null one).
+pub(crate) fn empty_object_raw() -> Box<RawValue> {
+    RawValue::from_string("{}".to_owned()).expect("{} is valid JSON")
 }
 
 /// The raw JSON as a value (for unknown and malformed events).

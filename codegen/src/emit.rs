@@ -1195,8 +1195,8 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
         " Decoding never fails, so one bad event never fails its page: an unknown `cmd` becomes \
          [`{payload}::Unknown`], and a `data` (or fields beside it) without the documented shape \
          becomes [`{payload}::Malformed`], both keeping the raw JSON. Integers and strings beside \
-         `data` are read leniently (`\"12\"` for `12`); unknown fields are ignored and missing ones \
-         are empty.{fold_doc}"
+         `data` are read leniently (`\"12\"` for `12`); unknown fields are ignored, missing ones \
+         are empty, and a missing or null `data` reads as `{{}}`.{fold_doc}"
     );
     let payload_mut = if fold_match.is_empty() {
         quote!()
@@ -1238,6 +1238,9 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
                     #[serde(default, borrow)]
                     data: Option<&'a serde_json::value::RawValue>,
                 }
+                if !json.trim_start().starts_with('{') {
+                    return Self::malformed(json, &"it is not a JSON object");
+                }
                 let #raw_mut raw = match serde_json::from_str::<Raw<'_>>(json) {
                     Ok(raw) => raw,
                     Err(err) => return Self::malformed(json, &err),
@@ -1245,7 +1248,7 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
                 let cmd = raw.cmd.unwrap_or_default();
                 let #payload_mut payload = match raw.data {
                     Some(data) => #payload::decode(cmd, data),
-                    None => #payload::decode(cmd, &crate::runtime::null_raw()),
+                    None => #payload::decode(cmd, &crate::runtime::empty_object_raw()),
                 };
                 #fold_match
                 Self { #(#moves)* cmd, payload }
@@ -1253,7 +1256,7 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
 
             /// An event whose fields beside `data` did not decode: what can be read is kept, and
             /// the payload is malformed, with the whole event as its `data`.
-            fn malformed(json: &str, err: &serde_json::Error) -> Self {
+            fn malformed(json: &str, err: &dyn std::fmt::Display) -> Self {
                 let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
                 let cmd = crate::runtime::field_i64(&value, "cmd").unwrap_or_default();
                 Self {

@@ -2,7 +2,7 @@
 //! The event catalogue: one variant per documented `cmd`.
 /// An event of a classroom, told apart by cmd. The English document's Events section catalogues cmd 1, 3, 20, 1001, 1003, 1101, 1501 and 1502; the Chinese document adds the widget properties event 1110.
 ///
-/// Decoding never fails, so one bad event never fails its page: an unknown `cmd` becomes [`EventPayload::Unknown`], and a `data` (or fields beside it) without the documented shape becomes [`EventPayload::Malformed`], both keeping the raw JSON. Integers and strings beside `data` are read leniently (`"12"` for `12`); unknown fields are ignored and missing ones are empty. `operator` and `fromUser` may come beside `data` or inside it; decoding fills each place from the other, so both read the same.
+/// Decoding never fails, so one bad event never fails its page: an unknown `cmd` becomes [`EventPayload::Unknown`], and a `data` (or fields beside it) without the documented shape becomes [`EventPayload::Malformed`], both keeping the raw JSON. Integers and strings beside `data` are read leniently (`"12"` for `12`); unknown fields are ignored, missing ones are empty, and a missing or null `data` reads as `{}`. `operator` and `fromUser` may come beside `data` or inside it; decoding fills each place from the other, so both read the same.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Event {
@@ -69,6 +69,9 @@ impl Event {
             #[serde(default, borrow)]
             data: Option<&'a serde_json::value::RawValue>,
         }
+        if !json.trim_start().starts_with('{') {
+            return Self::malformed(json, &"it is not a JSON object");
+        }
         let mut raw = match serde_json::from_str::<Raw<'_>>(json) {
             Ok(raw) => raw,
             Err(err) => return Self::malformed(json, &err),
@@ -76,7 +79,7 @@ impl Event {
         let cmd = raw.cmd.unwrap_or_default();
         let mut payload = match raw.data {
             Some(data) => EventPayload::decode(cmd, data),
-            None => EventPayload::decode(cmd, &crate::runtime::null_raw()),
+            None => EventPayload::decode(cmd, &crate::runtime::empty_object_raw()),
         };
         match &mut payload {
             EventPayload::ChatMessage(d) => {
@@ -119,7 +122,7 @@ impl Event {
     }
     /// An event whose fields beside `data` did not decode: what can be read is kept, and
     /// the payload is malformed, with the whole event as its `data`.
-    fn malformed(json: &str, err: &serde_json::Error) -> Self {
+    fn malformed(json: &str, err: &dyn std::fmt::Display) -> Self {
         let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
         let cmd = crate::runtime::field_i64(&value, "cmd").unwrap_or_default();
         Self {
