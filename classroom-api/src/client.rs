@@ -216,6 +216,15 @@ impl Client {
     }
 
     /// The retry policy.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(client: &classroom_api::Client) {
+    /// let backoff = client.retry_policy().backoff(1);
+    /// # let _ = backoff;
+    /// # }
+    /// ```
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
     }

@@ -271,7 +271,9 @@ impl PollerBuilder {
     }
 
     /// How many events may wait for the handler (default 256, at least 1). When they are all
-    /// waiting, the poller stops polling until the handler catches up.
+    /// waiting, the poller stops polling until the handler catches up. Beyond them, the poller
+    /// holds at most the rest of one poll's batch or of one room's history read, and the events
+    /// of rooms waiting for a hole in their sequence numbers to be filled.
     #[must_use]
     pub fn buffer(mut self, events: usize) -> Self {
         self.config.buffer = events.max(1);

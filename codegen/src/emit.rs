@@ -1198,6 +1198,10 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
          `data` are read leniently (`\"12\"` for `12`); unknown fields are ignored, missing ones \
          are empty, and a missing or null `data` reads as `{{}}`.{fold_doc}"
     );
+    let from_json_example = format!(
+        " let event = classroom_api::events::{}::from_json(r#\"{{\"cmd\": 1, \"data\": {{}}}}\"#);",
+        e.name
+    );
     let payload_mut = if fold_match.is_empty() {
         quote!()
     } else {
@@ -1229,6 +1233,13 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
 
         impl #name {
             /// Decodes one event from its JSON text. Never fails: see the type's documentation.
+            ///
+            /// # Example
+            ///
+            /// ```
+            #[doc = #from_json_example]
+            /// assert_eq!(event.cmd, 1);
+            /// ```
             pub fn from_json(json: &str) -> Self {
                 #[derive(serde::Deserialize)]
                 struct Raw<'a> {

@@ -39,6 +39,13 @@ impl<'de> serde::Deserialize<'de> for Event {
 
 impl Event {
     /// Decodes one event from its JSON text. Never fails: see the type's documentation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let event = classroom_api::events::Event::from_json(r#"{"cmd": 1, "data": {}}"#);
+    /// assert_eq!(event.cmd, 1);
+    /// ```
     pub fn from_json(json: &str) -> Self {
         #[derive(serde::Deserialize)]
         struct Raw<'a> {
