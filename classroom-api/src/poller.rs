@@ -15,7 +15,7 @@
 //!   lost in flight, are found even when their room sends nothing more. Rooms are known from the
 //!   moment the poller first sees them: it saves them before handing out any of their events.
 //! * It waits `interval` between polls that return nothing, backs off on errors with the
-//!   client's [`RetryPolicy`](crate::RetryPolicy) (without giving up on errors that may pass),
+//!   client's [`RetryPolicy`] (without giving up on errors that may pass),
 //!   and stops after the current event when cancelled or at once when dropped.
 //! * At most `buffer` events wait for the handler: a slow handler makes the poller stop polling
 //!   rather than grow memory.
