@@ -132,6 +132,7 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     app_id: String,
     region: Region,
@@ -205,6 +206,38 @@ impl Client {
             _ => Err("the response has no `data`".to_owned()),
         })
         .await
+    }
+
+    /// Runs a call and decodes the envelope's `data`, a missing `data` read as `null`.
+    pub(crate) async fn execute_nullable_data<T: DeserializeOwned>(&self, call: Call) -> Result<T> {
+        self.execute(call, |data| {
+            serde_json::from_str(data.map_or("null", RawValue::get))
+                .map_err(|e| format!("`data` does not match the spec: {e}"))
+        })
+        .await
+    }
+
+    /// The retry policy.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(client: &classroom_api::Client) {
+    /// let backoff = client.retry_policy().backoff(1);
+    /// # let _ = backoff;
+    /// # }
+    /// ```
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// This client with another retry policy (the same connection pool and credentials).
+    pub(crate) fn with_retry(&self, retry: RetryPolicy) -> Client {
+        let mut inner = (*self.inner).clone();
+        inner.retry = retry;
+        Client {
+            inner: Arc::new(inner),
+        }
     }
 
     async fn execute<T>(

@@ -3,11 +3,15 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod checkpoint;
 mod client;
 mod error;
 mod ids;
+pub mod pagination;
+pub mod poller;
 mod runtime;
 pub mod token;
+pub mod widgets;
 
 #[rustfmt::skip]
 #[allow(

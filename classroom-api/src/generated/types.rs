@@ -420,6 +420,16 @@ impl Default for EventPage {
     }
 }
 
+impl crate::pagination::Page for EventPage {
+    type Item = crate::events::Event;
+    fn next_id(&self) -> Option<&str> {
+        self.next_id.as_deref()
+    }
+    fn into_items(self) -> Vec<Self::Item> {
+        self.list.unwrap_or_default()
+    }
+}
+
 /// A user as events name it (operator, fromUser).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2774,6 +2784,16 @@ impl RecordingPage {
 impl Default for RecordingPage {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl crate::pagination::Page for RecordingPage {
+    type Item = crate::types::Recording;
+    fn next_id(&self) -> Option<&str> {
+        self.next_id.as_deref()
+    }
+    fn into_items(self) -> Vec<Self::Item> {
+        self.list.unwrap_or_default()
     }
 }
 
