@@ -74,7 +74,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
+pub use tokio_util::sync::CancellationToken;
 
 use crate::checkpoint::{CheckpointError, CheckpointStore, Checkpoints, MemoryStore};
 use crate::client::{Client, RetryPolicy};

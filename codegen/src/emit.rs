@@ -80,6 +80,7 @@ fn doc(text: &str) -> TokenStream {
         } else {
             trimmed.to_owned()
         };
+        let line = if in_fence { line } else { link_urls(&line) };
         let line = if line.is_empty() {
             String::new()
         } else {
@@ -87,6 +88,31 @@ fn doc(text: &str) -> TokenStream {
         };
         out.extend(quote!(#[doc = #line]));
     }
+    out
+}
+
+/// Wraps bare URLs in `<...>`, so rustdoc makes them links instead of warning about them.
+fn link_urls(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut rest = line;
+    while let Some(start) = ["https://", "http://"].iter().filter_map(|p| rest.find(p)).min() {
+        let before = &rest[..start];
+        let quoted = before.ends_with('<') || before.ends_with('`') || before.ends_with("](");
+        let len = rest[start..]
+            .find(|c: char| c.is_whitespace() || "\"'<>`()[]".contains(c))
+            .unwrap_or(rest.len() - start);
+        let url = rest[start..start + len].trim_end_matches(['.', ',', ';', ':']);
+        out.push_str(before);
+        if quoted {
+            out.push_str(url);
+        } else {
+            out.push('<');
+            out.push_str(url);
+            out.push('>');
+        }
+        rest = &rest[start + url.len()..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -1444,5 +1470,18 @@ fn error_codes_file(model: &Model) -> TokenStream {
                 write!(f, "{}", self.code())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_urls;
+
+    #[test]
+    fn bare_urls_become_links() {
+        assert_eq!(link_urls("see https://a.b/c."), "see <https://a.b/c>.");
+        assert_eq!(link_urls("\"http://x\" and <https://y>"), "\"<http://x>\" and <https://y>");
+        assert_eq!(link_urls("`https://z` [t](https://t)"), "`https://z` [t](https://t)");
+        assert_eq!(link_urls("no url"), "no url");
     }
 }

@@ -56,6 +56,7 @@ fn main() {
         [] => {
             decode(&mut figures);
             calls(&mut figures);
+            pages(&mut figures);
             regen(&mut figures);
         }
         list => {
@@ -64,6 +65,7 @@ fn main() {
                     "decode" => decode(&mut figures),
                     "calls" => calls(&mut figures),
                     "regen" => regen(&mut figures),
+                    "pages" => pages(&mut figures),
                     other => {
                         eprintln!(
                             "unknown benchmark {other:?}: decode, decode-mem KIND, calls, regen"
@@ -228,17 +230,31 @@ fn decode_mem(kind: &str, f: &mut Figures) {
 
 /// A minimal keep-alive HTTP/1.1 server on 127.0.0.1 answering every request with `body`.
 async fn fixed_server(body: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let reply: Arc<[u8]> = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+    let reply: Arc<[u8]> = response(body.as_bytes()).into();
+    server(Arc::new(move |_: &str| reply.clone())).await
+}
+
+/// A 200 with a JSON body, as bytes on the wire.
+fn response(body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
         body.len()
     )
-    .into_bytes()
-    .into();
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+type Handler = Arc<dyn Fn(&str) -> Arc<[u8]> + Send + Sync>;
+
+/// A minimal keep-alive HTTP/1.1 server on 127.0.0.1: `handler` maps the request target to the
+/// whole response.
+async fn server(handler: Handler) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {
-            let reply = reply.clone();
+            let handler = handler.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::with_capacity(8192);
                 let mut chunk = [0u8; 8192];
@@ -265,7 +281,13 @@ async fn fixed_server(body: &'static str) -> String {
                             Ok(n) => buf.extend_from_slice(&chunk[..n]),
                         }
                     }
+                    let target = String::from_utf8_lossy(&buf[..head_end])
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or("/")
+                        .to_owned();
                     buf.drain(..head_end + len);
+                    let reply = handler(&target);
                     if sock.write_all(&reply).await.is_err() {
                         return;
                     }
@@ -418,6 +440,141 @@ fn calls(f: &mut Figures) {
                 bp / sp,
             );
         }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Pagination and polling.
+
+const PAGES: usize = 1000;
+const PAGE: usize = 100;
+const ROOMS: usize = 10;
+
+fn event_json(room: &str, sequence: usize) -> String {
+    format!(
+        r#"{{"roomUuid":"{room}","cmd":20,"sequence":{sequence},"version":1,"data":{{"total":1,"onlineUsers":[{{"userUuid":"u{sequence}","userName":"Student {sequence}","role":2,"userProperties":{{}},"streamUuid":"1417753684","state":1,"updateTime":1658126782174}}],"offlineUsers":[]}}}}"#
+    )
+}
+
+fn pages(f: &mut Figures) {
+    use futures::StreamExt;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        // One room's history: PAGES pages of PAGE events, `nextId` = the index of the next page.
+        let history: Arc<Vec<Arc<[u8]>>> = Arc::new(
+            (0..PAGES)
+                .map(|p| {
+                    let list: Vec<String> = (0..PAGE).map(|i| event_json("room-1", p * PAGE + i + 1)).collect();
+                    let next = if p + 1 < PAGES { format!("\"{}\"", p + 1) } else { "null".into() };
+                    let body = format!(r#"{{"code":0,"msg":"Success","ts":1,"data":{{"total":{},"count":{PAGE},"list":[{}],"nextId":{next}}}}}"#, PAGES * PAGE, list.join(","));
+                    Arc::from(response(body.as_bytes()))
+                })
+                .collect(),
+        );
+        // The app-wide polling endpoint: PAGES batches of PAGE events over ROOMS rooms, then empty.
+        let batches: Arc<Vec<Arc<[u8]>>> = Arc::new(
+            (0..PAGES)
+                .map(|b| {
+                    let list: Vec<String> = (0..PAGE)
+                        .map(|i| {
+                            let n = b * PAGE + i;
+                            event_json(&format!("room-{}", n % ROOMS), n / ROOMS + 1)
+                        })
+                        .collect();
+                    let body = format!(r#"{{"code":0,"msg":"Success","ts":1,"data":[{}]}}"#, list.join(","));
+                    Arc::from(response(body.as_bytes()))
+                })
+                .collect(),
+        );
+        let empty: Arc<[u8]> = response(br#"{"code":0,"msg":"Success","ts":1,"data":[]}"#).into();
+        let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (h, b, e, s) = (history.clone(), batches.clone(), empty.clone(), served.clone());
+        let url = server(Arc::new(move |target: &str| {
+            if target.contains("/polling/") {
+                let i = s.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                return b.get(i).cloned().unwrap_or_else(|| e.clone());
+            }
+            let page = target.split("nextId=").nth(1).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+            h[page.min(PAGES - 1)].clone()
+        }))
+        .await;
+        let client = classroom_api::Client::builder(APP_ID)
+            .region(classroom_api::types::Region::China)
+            .credentials(classroom_api::Credentials::app_certificate(CERT).unwrap())
+            .base_url(&url)
+            .build()
+            .unwrap();
+        let total = (PAGES * PAGE) as f64;
+
+        // The room-events stream against plain reqwest paging into `Value`, three rounds each.
+        let mut sdk = Vec::new();
+        let mut base = Vec::new();
+        let plain = reqwest::Client::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            let mut n = 0usize;
+            let mut stream = client.list_room_events_stream("room-1", &Default::default());
+            while let Some(event) = stream.next().await {
+                black_box(event.unwrap());
+                n += 1;
+            }
+            assert_eq!(n, PAGES * PAGE);
+            sdk.push(total / t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let mut n = 0usize;
+            let mut next: Option<String> = None;
+            loop {
+                let mut u = format!("{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-1/sequences");
+                if let Some(id) = &next {
+                    u.push_str(&format!("?nextId={id}"));
+                }
+                let bytes = plain.get(u).send().await.unwrap().bytes().await.unwrap();
+                let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+                for event in v["data"]["list"].as_array_mut().unwrap().drain(..) {
+                    black_box(event);
+                    n += 1;
+                }
+                match v["data"]["nextId"].as_str() {
+                    Some(id) => next = Some(id.to_owned()),
+                    None => break,
+                }
+            }
+            assert_eq!(n, PAGES * PAGE);
+            base.push(total / t.elapsed().as_secs_f64());
+        }
+        let (sdk, base) = (median(sdk), median(base));
+        f.set("pages.room_stream_events_per_s", sdk);
+        f.set("pages.room_baseline_value_events_per_s", base);
+        f.set("pages.room_ratio_sdk_over_baseline_time", base / sdk);
+
+        // The poller, with an in-memory checkpoint store, until every event was handed out.
+        let cancel = classroom_api::poller::CancellationToken::new();
+        let poller = classroom_api::poller::Poller::builder(client.clone())
+            .checkpoint_store(classroom_api::checkpoint::MemoryStore::new())
+            .interval(Duration::from_millis(1))
+            .cancellation(cancel.clone())
+            .build();
+        let delivered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let d = delivered.clone();
+        let t = Instant::now();
+        poller
+            .run(move |event| {
+                black_box(event);
+                let n = d.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if n == PAGES * PAGE {
+                    cancel.cancel();
+                }
+                async { Ok::<(), std::convert::Infallible>(()) }
+            })
+            .await
+            .unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(delivered.load(std::sync::atomic::Ordering::Relaxed), PAGES * PAGE);
+        f.set("pages.poller_events_per_s", total / secs);
     });
 }
 

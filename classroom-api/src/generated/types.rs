@@ -2317,7 +2317,7 @@ pub struct PutResourceRequest {
     pub size: i64,
     /// Extension of the resource. The English document announces a list of values, but the list was lost from the text; any string is accepted.
     pub ext: String,
-    /// Address of the resource, such as "https://xxx.com".
+    /// Address of the resource, such as "<https://xxx.com>".
     pub url: String,
     /// Conversion of the resource (for example a PPT) into static images or a dynamic HTML page, to show it on the whiteboard. The English document announces the fields of conversion, but they were lost from the text, so any JSON object is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
