@@ -47,7 +47,7 @@
 //!
 //! use classroom_api::checkpoint::FileStore;
 //! use classroom_api::poller::Poller;
-//! use tokio_util::sync::CancellationToken;
+//! use classroom_api::poller::CancellationToken;
 //!
 //! let shutdown = CancellationToken::new();
 //! let poller = Poller::builder(client)
