@@ -196,7 +196,7 @@ pub(crate) fn set_room_state(state: &mut State, req: &Req) -> Outcome {
 pub(crate) fn update_room_properties(state: &mut State, req: &Req) -> Outcome {
     let body: SetPropertiesRequest = req.body()?;
     let room = open_room(state, req)?;
-    props::set_all(&mut room.properties, &body.properties);
+    props::set_all(&mut room.properties, &body.properties)?;
     Ok(Success::empty())
 }
 
@@ -242,7 +242,7 @@ pub(crate) fn update_user_properties(state: &mut State, req: &Req) -> Outcome {
     let body: SetPropertiesRequest = req.body()?;
     let room = open_room(state, req)?;
     let user = user(room, req)?;
-    props::set_all(&mut user.properties, &body.properties);
+    props::set_all(&mut user.properties, &body.properties)?;
     user.update_time = req.now;
     Ok(Success::empty())
 }
@@ -499,7 +499,7 @@ pub(crate) fn update_widget(state: &mut State, req: &Req) -> Outcome {
     let mut extra = body.properties.unwrap_or_default();
     extra.extend(body.extra.unwrap_or_default());
     if !extra.is_empty() {
-        props::set_all(&mut widget.extra, &extra);
+        props::set_all(&mut widget.extra, &extra)?;
         changed.insert("extra".into(), Value::Object(extra));
     }
     if let Some(s) = state_value {
@@ -551,7 +551,7 @@ pub(crate) fn update_widget_user_properties(state: &mut State, req: &Req) -> Out
     let user_uuid = req.param("userUuid")?.to_owned();
     let widget = room.widgets.entry(widget_uuid.clone()).or_default();
     let props_of_user = widget.users.entry(user_uuid).or_default();
-    props::set_all(props_of_user, &body.properties);
+    props::set_all(props_of_user, &body.properties)?;
     if !body.properties.is_empty() {
         let data = widget_event(
             1,
@@ -777,7 +777,7 @@ pub(crate) fn update_ext_app_properties(state: &mut State, req: &Req) -> Outcome
     let room = open_room(state, req)?;
     let app = room.ext_apps.entry(ext_app_uuid).or_default();
     if let Some(p) = body.properties {
-        props::set_all(&mut app.properties, &p);
+        props::set_all(&mut app.properties, &p)?;
     }
     if enabled.is_some() {
         app.state = enabled;

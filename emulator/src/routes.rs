@@ -338,14 +338,21 @@ async fn dispatch(app: App, route: Arc<Route>, req: Request) -> Response {
         .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
     if let Some(retry_after) = decision.unavailable {
         let failure = Failure::new(StatusCode::SERVICE_UNAVAILABLE, 503, "Service Unavailable");
-        let mut response = finish(&app, Some(route.op), &method, &path, Err(failure));
+        let mut response = finish(&app, Some(route.op), &method, &path, Err(failure), true);
         if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         return response;
     }
     let outcome = run(&app, &route, req).await;
-    let mut response = finish(&app, Some(route.op), &method, &path, outcome);
+    let mut response = finish(
+        &app,
+        Some(route.op),
+        &method,
+        &path,
+        outcome,
+        !decision.drop_after,
+    );
     if decision.drop_after {
         response.extensions_mut().insert(DropConnection);
     }
@@ -419,15 +426,23 @@ async fn read_json(body: Body) -> Result<Option<Value>, Failure> {
     }
 }
 
-/// The envelope as a response, recorded in the response log when it is on.
-fn finish(app: &App, op: Option<&str>, method: &str, path: &str, outcome: Outcome) -> Response {
+/// The envelope as a response, recorded in the response log when it is on and `record` (an
+/// answer about to be lost to a dropped connection is not).
+fn finish(
+    app: &App,
+    op: Option<&str>,
+    method: &str,
+    path: &str,
+    outcome: Outcome,
+    record: bool,
+) -> Response {
     let mut state = app.lock();
     let ts = state.now();
     let (status, body) = match &outcome {
         Ok(s) => (StatusCode::OK, s.body(ts)),
         Err(f) => (f.status, f.body(ts)),
     };
-    if let Some(log) = &mut state.log {
+    if record && let Some(log) = &mut state.log {
         log.push(RecordedResponse {
             operation: op.map(str::to_owned),
             method: method.to_owned(),
@@ -463,7 +478,7 @@ async fn not_found(AxumState(app): AxumState<App>, req: Request) -> Response {
     if path.starts_with("/_emulator") {
         return admin_reply(&app, Err(failure));
     }
-    finish(&app, None, &method, &path, Err(failure))
+    finish(&app, None, &method, &path, Err(failure), true)
 }
 
 async fn method_not_allowed(AxumState(app): AxumState<App>, req: Request) -> Response {
@@ -472,7 +487,7 @@ async fn method_not_allowed(AxumState(app): AxumState<App>, req: Request) -> Res
     if path.starts_with("/_emulator") {
         return admin_reply(&app, Err(failure));
     }
-    finish(&app, None, &method, &path, Err(failure))
+    finish(&app, None, &method, &path, Err(failure), true)
 }
 
 // Admin endpoints: the same envelope, never recorded, never faulted, no credentials.

@@ -394,7 +394,7 @@ impl Room {
     pub fn max_recording_hours(&self, given: Option<i64>) -> i64 {
         if let (Some(d), Some(c)) = (self.schedule.duration, self.schedule.close_delay) {
             let secs = d.saturating_add(c).max(1);
-            return ((secs + 3599) / 3600).clamp(1, 720);
+            return (secs.saturating_add(3599) / 3600).clamp(1, 720);
         }
         given.unwrap_or(DEFAULT_MAX_RECORDING_HOURS)
     }

@@ -187,6 +187,14 @@ async fn a_connection_dropped_after_handling_loses_only_the_answer() {
         .await
         .expect_err("repeated");
     assert_eq!(err.code(), Some(ErrorCode::RoomEnded));
+    // Answers lost to a dropped connection are not in the log: the start and the repeat are.
+    let logged: Vec<u16> = emu
+        .responses()
+        .iter()
+        .filter(|r| r.operation.as_deref() == Some("setRoomState"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(logged, [200, 410]);
     assert_responses_match_spec(&emu);
 }
 

@@ -54,6 +54,9 @@ async fn malformed_or_mistyped_bodies_are_400_with_the_envelope() {
     )
     .await;
     assert_eq!(status, 400);
+    let deep = format!(r#"{{"properties": {{"{}": 1}}}}"#, vec!["a"; 40].join("."));
+    let (status, _, _) = raw(&emu, "PUT", &format!("{url}/properties"), Some(&deep)).await;
+    assert_eq!(status, 400, "key paths are at most 32 parts deep");
     let huge = format!(
         "{{\"properties\": {{\"k\": \"{}\"}}}}",
         "x".repeat(2 * 1024 * 1024)
