@@ -1,26 +1,4 @@
-//! A stateful local emulator of the Agora Flexible Classroom server REST API.
-//!
-//! It serves the 27 operations of `spec/classroom.yaml` on 127.0.0.1, keeps rooms, users,
-//! recordings, widgets, resources, extApps and events in memory, checks credentials with the
-//! crate's token module, and can inject faults (latency, 503 with `Retry-After`, dropped
-//! connections, duplicated or withheld polling batches). See the README for the behaviour and the
-//! `/_emulator` admin endpoints.
-//!
-//! ```no_run
-//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! use classroom_api::{Client, Credentials, types::Region};
-//! use classroom_emulator::Emulator;
-//!
-//! let emulator = Emulator::start().await?;
-//! let client = Client::builder(emulator.app_id())
-//!     .region(Region::China)
-//!     .credentials(Credentials::app_certificate(emulator.certificate())?)
-//!     .base_url(emulator.base_url())
-//!     .build()?;
-//! # let _ = client;
-//! # Ok(())
-//! # }
-//! ```
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
