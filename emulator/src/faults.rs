@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// What a rule does to a matching request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
+#[non_exhaustive]
 pub enum Fault {
     /// Waits this long before handling the request. Latencies of several matching rules add up.
     Latency {
