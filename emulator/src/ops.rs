@@ -492,12 +492,16 @@ pub(crate) fn update_widget(state: &mut State, req: &Req) -> Outcome {
             )));
         }
     };
-    let room = open_room(state, req)?;
-    let widget = room.widgets.entry(widget_uuid.clone()).or_default();
-    let mut changed = Map::new();
     // The table names the properties extra, the example properties: both are read.
     let mut extra = body.properties.unwrap_or_default();
     extra.extend(body.extra.unwrap_or_default());
+    props::check(extra.keys())?;
+    let room = open_room(state, req)?;
+    if extra.is_empty() && state_value.is_none() && body.owner_user_uuid.is_none() {
+        return Ok(Success::empty());
+    }
+    let widget = room.widgets.entry(widget_uuid.clone()).or_default();
+    let mut changed = Map::new();
     if !extra.is_empty() {
         props::set_all(&mut widget.extra, &extra)?;
         changed.insert("extra".into(), Value::Object(extra));

@@ -356,28 +356,36 @@ impl Room {
 
     /// Time-driven changes up to `now`: the schedule and the maximum recording length.
     fn advance(&mut self, now: i64) {
-        if let Some(rec) = self.active_recording() {
-            let limit = rec
-                .start_time
-                .saturating_add(rec.max_hours.saturating_mul(3_600_000));
-            if limit <= now {
-                self.stop_recording(limit);
-            }
-        }
-        if self.state == 1
-            && let (Some(start), Some(duration)) = (self.started_at, self.schedule.duration)
-        {
-            let end = start.saturating_add(duration.saturating_mul(1000));
-            if end <= now {
-                self.set_state(2, end);
-            }
-        }
-        if self.state == 2
-            && let (Some(end), Some(delay)) = (self.ended_at, self.schedule.close_delay)
-        {
-            let close = end.saturating_add(delay.saturating_mul(1000));
-            if close <= now {
-                self.set_state(3, close);
+        // The pending changes happen in time order: a class that closes before its recording
+        // reaches its limit stops the recording at the close, and the other way round.
+        loop {
+            let limit = self
+                .recordings
+                .iter()
+                .find(|r| r.end_time.is_none())
+                .map(|r| {
+                    r.start_time
+                        .saturating_add(r.max_hours.saturating_mul(3_600_000))
+                });
+            let end = match (self.state, self.started_at, self.schedule.duration) {
+                (1, Some(start), Some(d)) => Some(start.saturating_add(d.saturating_mul(1000))),
+                _ => None,
+            };
+            let close = match (self.state, self.ended_at, self.schedule.close_delay) {
+                (2, Some(ended), Some(d)) => Some(ended.saturating_add(d.saturating_mul(1000))),
+                _ => None,
+            };
+            let next = [(limit, 0), (end, 1), (close, 2)]
+                .into_iter()
+                .filter_map(|(at, what)| at.filter(|t| *t <= now).map(|t| (t, what)))
+                .min();
+            match next {
+                None => return,
+                Some((at, 0)) => {
+                    self.stop_recording(at);
+                }
+                Some((at, 1)) => self.set_state(2, at),
+                Some((at, _)) => self.set_state(3, at),
             }
         }
     }

@@ -356,6 +356,34 @@ async fn the_schedule_ends_and_closes_a_class_on_the_emulator_clock() {
 }
 
 #[tokio::test]
+async fn one_clock_jump_applies_the_changes_in_time_order() {
+    let (emu, client) = start().await;
+    let schedule = RoomSchedule::new().with_duration(600).with_close_delay(300);
+    let body = CreateRoomRequest::new("jump", RoomType::SmallClass)
+        .with_room_properties(RoomProperties::new().with_schedule(schedule));
+    client.create_room("j", &body).await.expect("create");
+    client
+        .set_room_state("j", RoomState::Started)
+        .await
+        .expect("start");
+    client
+        .set_recording_state("j", RecordingState::Started, None)
+        .await
+        .expect("record for at most 1 hour");
+    // Past the end (600 s), the close (900 s) and the recording limit (3600 s) at once.
+    emu.advance_clock(Duration::from_secs(4000));
+    let room = emu.room(R, "j").expect("not destroyed yet");
+    assert_eq!(room["state"], 3);
+    assert_eq!(
+        room["recordings"][0]["endTime"], room["closedAt"],
+        "stopped by the close"
+    );
+    let events = all_events(&client, "j").await;
+    assert_eq!(cmds(&events), [1, 1001, 1, 1, 1001]);
+    assert_responses_match_spec(&emu);
+}
+
+#[tokio::test]
 async fn custom_properties_nest_by_key_path() {
     let (emu, client) = start().await;
     create(&client, "p").await;
