@@ -76,7 +76,7 @@ pub enum StartError {
 }
 
 /// Configures and starts an [`Emulator`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EmulatorBuilder {
     app_id: String,
     certificate: String,
@@ -84,6 +84,19 @@ pub struct EmulatorBuilder {
     port: u16,
     record: bool,
     faults: Vec<FaultRule>,
+}
+
+impl fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorBuilder")
+            .field("app_id", &self.app_id)
+            .field("certificate", &"***")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("record", &self.record)
+            .field("faults", &self.faults)
+            .finish()
+    }
 }
 
 impl Default for EmulatorBuilder {
@@ -383,7 +396,9 @@ async fn connection(
             }
         }
     });
+    // The timer lets hyper apply its default 30 s limit on reading a request's headers.
     let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {

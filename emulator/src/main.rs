@@ -1,5 +1,7 @@
 //! `classroom-emulator`: runs the emulator until interrupted.
 
+use std::io::Write;
+
 use clap::Parser;
 use classroom_emulator::{DEFAULT_APP_ID, DEFAULT_CERTIFICATE, Emulator, FaultRule};
 
@@ -53,15 +55,23 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    println!(
-        "Flexible Classroom emulator listening on {}",
-        emulator.base_url()
+    // Written without println!, which panics when stdout is closed (e.g. `| head -1`).
+    let url = emulator.base_url();
+    let banner = format!(
+        "Flexible Classroom emulator listening on {url}\n  \
+         app id:      {}\n  \
+         certificate: {}\n  \
+         regions:     cn, ap, na, eu\n  \
+         admin:       {url}/_emulator/info\n\
+         Press Ctrl-C to stop.\n",
+        emulator.app_id(),
+        emulator.certificate(),
     );
-    println!("  app id:      {}", emulator.app_id());
-    println!("  certificate: {}", emulator.certificate());
-    println!("  regions:     cn, ap, na, eu");
-    println!("  admin:       {}/_emulator/info", emulator.base_url());
-    println!("Press Ctrl-C to stop.");
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
+    drop(stdout);
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("error: cannot wait for Ctrl-C: {e}");
     }

@@ -37,7 +37,7 @@ async fn the_binary_prints_its_url_and_credentials_and_serves() {
         .filter(|u| u.starts_with("http://127.0.0.1:"))
         .unwrap_or_else(|| panic!("no URL in {first:?}"))
         .to_owned();
-    let rest: Vec<String> = lines.take(2).map(|l| l.expect("text")).collect();
+    let rest: Vec<String> = lines.by_ref().take(2).map(|l| l.expect("text")).collect();
     assert!(rest[0].contains(app_id), "{rest:?}");
     assert!(rest[1].contains(DEFAULT_CERTIFICATE), "{rest:?}");
     assert_ne!(app_id, DEFAULT_APP_ID);
@@ -53,6 +53,9 @@ async fn the_binary_prints_its_url_and_credentials_and_serves() {
     );
     assert_eq!(info["data"]["faults"], 1);
     assert_eq!(info["data"]["recordingResponses"], true);
+    // The pipe stays open until the child is killed.
+    drop(child);
+    drop(lines);
 }
 
 #[test]
