@@ -161,7 +161,7 @@ pub struct AppTokenProvider {
     builder: EducationTokenBuilder,
     lifetime: u32,
     renew_before: u32,
-    cached: Mutex<Option<Token>>,
+    cached: Mutex<Option<(Token, AuthHeaders)>>,
 }
 
 impl AppTokenProvider {
@@ -195,27 +195,34 @@ impl AppTokenProvider {
     }
 
     fn token_at(&self, now: u64) -> Result<Token, TokenError> {
+        self.current(now).map(|(token, _)| token)
+    }
+
+    /// The cached token and its headers, renewed when close to expiry.
+    fn current(&self, now: u64) -> Result<(Token, AuthHeaders), TokenError> {
         let mut cached = self
             .cached
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(token) = cached.as_ref()
+        if let Some((token, headers)) = cached.as_ref()
             && token.expires_at() > now + u64::from(self.renew_before)
         {
-            return Ok(token.clone());
+            return Ok((token.clone(), headers.clone()));
         }
         let token = self.builder.app_token(self.lifetime)?;
-        *cached = Some(token.clone());
-        Ok(token)
+        // A token is base64 behind a digit prefix: always a valid header value.
+        let headers = AuthHeaders::agora_token(token.as_str()).unwrap_or_default();
+        *cached = Some((token.clone(), headers.clone()));
+        Ok((token, headers))
     }
 }
 
 impl CredentialProvider for AppTokenProvider {
     fn headers(&self) -> HeadersFuture<'_> {
         let result = self
-            .token()
-            .map_err(BoxError::from)
-            .and_then(|token| AuthHeaders::agora_token(token.as_str()));
+            .current(unix_now())
+            .map(|(_, headers)| headers)
+            .map_err(BoxError::from);
         Box::pin(std::future::ready(result))
     }
 }

@@ -114,6 +114,7 @@ pub struct ClientBuilder {
     region: Option<Region>,
     credentials: Option<Credentials>,
     base_url: Option<String>,
+    hosts: Option<Vec<String>>,
     domain: Domain,
     failover: bool,
     attempt_timeout: Duration,
@@ -131,6 +132,7 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     app_id: String,
     region: Region,
@@ -161,6 +163,7 @@ impl Client {
             region: None,
             credentials: None,
             base_url: None,
+            hosts: None,
             domain: Domain::default(),
             failover: true,
             attempt_timeout: Duration::from_secs(10),
@@ -203,6 +206,38 @@ impl Client {
             _ => Err("the response has no `data`".to_owned()),
         })
         .await
+    }
+
+    /// Runs a call and decodes the envelope's `data`, a missing `data` read as `null`.
+    pub(crate) async fn execute_nullable_data<T: DeserializeOwned>(&self, call: Call) -> Result<T> {
+        self.execute(call, |data| {
+            serde_json::from_str(data.map_or("null", RawValue::get))
+                .map_err(|e| format!("`data` does not match the spec: {e}"))
+        })
+        .await
+    }
+
+    /// The retry policy.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(client: &classroom_api::Client) {
+    /// let backoff = client.retry_policy().backoff(1);
+    /// # let _ = backoff;
+    /// # }
+    /// ```
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// This client with another retry policy (the same connection pool and credentials).
+    pub(crate) fn with_retry(&self, retry: RetryPolicy) -> Client {
+        let mut inner = (*self.inner).clone();
+        inner.retry = retry;
+        Client {
+            inner: Arc::new(inner),
+        }
     }
 
     async fn execute<T>(
@@ -594,6 +629,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Your own list of base URLs, tried in order with the same failover rules as the vendor's hosts
+    /// (e.g. two private gateways). [`ClientBuilder::base_url`] takes precedence.
+    #[must_use]
+    pub fn hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.hosts = Some(hosts.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// The primary domain (default `api.agora.io`; `api.sd-rtn.com` for servers in mainland China).
     #[must_use]
     pub fn domain(mut self, domain: Domain) -> Self {
@@ -667,18 +714,25 @@ impl ClientBuilder {
             .ok_or_else(|| Error::Config("credentials are required".into()))?
             .bind(&app_id)
             .map_err(|e| Error::Config(format!("credentials: {e}")))?;
-        let hosts = match &self.base_url {
-            Some(url) => {
-                let url = url.trim_end_matches('/').to_owned();
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err(Error::Config(format!(
-                        "the base URL {url:?} must start with http:// or https://"
-                    )));
-                }
-                vec![url]
-            }
-            None => failover_hosts(self.domain, &region, self.failover),
+        let hosts = match (&self.base_url, self.hosts) {
+            (Some(url), _) => vec![url.clone()],
+            (None, Some(list)) if !list.is_empty() => list,
+            (None, Some(_)) => return Err(Error::Config("the host list is empty".into())),
+            (None, None) => failover_hosts(self.domain, &region, self.failover),
         };
+        let hosts = hosts
+            .into_iter()
+            .map(|url| {
+                let url = url.trim_end_matches('/').to_owned();
+                if url.starts_with("http://") || url.starts_with("https://") {
+                    Ok(url)
+                } else {
+                    Err(Error::Config(format!(
+                        "the base URL {url:?} must start with http:// or https://"
+                    )))
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
         let http = match self.http {
             Some(c) => c,
             None => reqwest::Client::builder()

@@ -1,17 +1,23 @@
-//! Typed Rust client for the server-side REST API of Agora Flexible Classroom.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod checkpoint;
 mod client;
 mod error;
 mod ids;
+pub mod pagination;
+pub mod poller;
 mod runtime;
 pub mod token;
+pub mod widgets;
 
 #[rustfmt::skip]
-#[allow(missing_docs, reason = "generated items are documented from the spec; the lint cannot see doc attributes built by the generator in every case")]
-#[allow(clippy::all, reason = "generated code")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "generated event payloads are decoded once and matched by value; boxing them would make every match clumsier"
+)]
 mod generated;
 
 pub use auth::{AppTokenProvider, AuthHeaders, CredentialProvider, Credentials};

@@ -32,7 +32,7 @@ pub(crate) struct Call {
     pub op: &'static OperationInfo,
     pub path: String,
     pub query: Vec<(&'static str, String)>,
-    pub body: Option<Vec<u8>>,
+    pub body: Option<bytes::Bytes>,
     pub room_uuid: Option<String>,
 }
 
@@ -53,7 +53,7 @@ impl Call {
             field: "body".to_owned(),
             reason: format!("cannot be serialized as JSON: {e}"),
         })?;
-        self.body = Some(bytes);
+        self.body = Some(bytes.into());
         Ok(())
     }
 }
@@ -126,9 +126,9 @@ impl<'de> serde::Deserialize<'de> for Scalar {
     }
 }
 
-/// A JSON `null`, for an event without `data`.
-pub(crate) fn null_raw() -> Box<RawValue> {
-    RawValue::from_string("null".to_owned()).expect("null is valid JSON")
+/// An empty JSON object, for an event without `data` (or with a null one).
+pub(crate) fn empty_object_raw() -> Box<RawValue> {
+    RawValue::from_string("{}".to_owned()).expect("{} is valid JSON")
 }
 
 /// The raw JSON as a value (for unknown and malformed events).
@@ -187,4 +187,43 @@ pub(crate) fn one_or_many_opt<'de, D: Deserializer<'de>, T: serde::Deserialize<'
     d: D,
 ) -> Result<Option<Vec<T>>, D::Error> {
     one_or_many(d).map(Some)
+}
+
+/// `deserialize_with` for an optional string that may come as a number (`12` for `"12"`).
+pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(
+        <Option<Scalar> as serde::Deserialize>::deserialize(d)?.map(|s| match s {
+            Scalar::Int(v) => v.to_string(),
+            Scalar::Str(s) => s,
+        }),
+    )
+}
+
+/// `deserialize_with` for an optional integer that may come as a decimal string (`"12"` for `12`).
+pub(crate) fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match <Option<Scalar> as serde::Deserialize>::deserialize(d)? {
+        None => Ok(None),
+        Some(Scalar::Int(v)) => Ok(Some(v)),
+        Some(Scalar::Str(s)) => s.trim().parse().map(Some).map_err(|_| {
+            de::Error::invalid_value(de::Unexpected::Str(&s), &"an integer or a decimal string")
+        }),
+    }
+}
+
+/// The member `key` of a JSON object as a string, numbers written out.
+pub(crate) fn field_string(value: &serde_json::Value, key: &str) -> Option<String> {
+    match value.get(key)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The member `key` of a JSON object as an integer, decimal strings parsed.
+pub(crate) fn field_i64(value: &serde_json::Value, key: &str) -> Option<i64> {
+    match value.get(key)? {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }

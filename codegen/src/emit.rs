@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 
 use crate::model::{
     Bound, EnumDef, EnumRepr, EnumValue, ErrorCodeDef, EventUnion, Field, Model, Operation,
-    StructDef, TypeDef, TypeRef,
+    PageShape, StructDef, TypeDef, TypeRef,
 };
 
 /// The first line of every generated file, naming the spec it came from.
@@ -163,7 +163,13 @@ fn module_file(model: &Model) -> TokenStream {
 fn types_file(model: &Model) -> TokenStream {
     let p = paths(model);
     let items = model.types.iter().map(|t| match t {
-        TypeDef::Struct(s) => struct_tokens(&p, s),
+        TypeDef::Struct(s) => {
+            let mut tokens = struct_tokens(&p, s);
+            if let Some(page) = s.page() {
+                tokens.extend(page_impl_tokens(&p, s, &page));
+            }
+            tokens
+        }
         TypeDef::Enum(e) => enum_tokens(e),
     });
     quote! {
@@ -295,6 +301,37 @@ fn struct_tokens(p: &Paths<'_>, s: &StructDef) -> TokenStream {
     }
 }
 
+/// `impl Page` for a struct with a `list` array and a string `nextId`.
+fn page_impl_tokens(p: &Paths<'_>, s: &StructDef, page: &PageShape) -> TokenStream {
+    let name = ident(&s.name);
+    let item = p.ty(&page.item);
+    let list = ident(&page.list_field);
+    let next_id = ident(&page.next_id_field);
+    let into_items = if page.list_optional {
+        quote!(self.#list.unwrap_or_default())
+    } else {
+        quote!(self.#list)
+    };
+    let next = if page.next_id_optional {
+        quote!(self.#next_id.as_deref())
+    } else {
+        quote!(Some(self.#next_id.as_str()))
+    };
+    quote! {
+        impl crate::pagination::Page for #name {
+            type Item = #item;
+
+            fn next_id(&self) -> Option<&str> {
+                #next
+            }
+
+            fn into_items(self) -> Vec<Self::Item> {
+                #into_items
+            }
+        }
+    }
+}
+
 fn enum_tokens(e: &EnumDef) -> TokenStream {
     let name = ident(&e.name);
     let d = doc_or(&e.doc, &format!("The `{}` enum.", e.name));
@@ -340,11 +377,27 @@ fn enum_tokens(e: &EnumDef) -> TokenStream {
                 let i = Literal::i64_unsuffixed(i);
                 quote!(#i => Self::#vn,)
             });
-            let aliases = e.aliases.iter().map(|(alias, value)| {
-                let a = alias.to_ascii_lowercase();
-                let value = Literal::i64_unsuffixed(*value);
-                quote!(#a => Some(#value),)
-            });
+            let alias_fn = if e.aliases.is_empty() {
+                quote! {
+                    fn alias(_name: &str) -> Option<i64> {
+                        None
+                    }
+                }
+            } else {
+                let aliases = e.aliases.iter().map(|(alias, value)| {
+                    let a = alias.to_ascii_lowercase();
+                    let value = Literal::i64_unsuffixed(*value);
+                    quote!(#a => Some(#value),)
+                });
+                quote! {
+                    fn alias(name: &str) -> Option<i64> {
+                        match name.to_ascii_lowercase().as_str() {
+                            #(#aliases)*
+                            _ => None,
+                        }
+                    }
+                }
+            };
             let (
                 other_variant,
                 value_ret,
@@ -428,12 +481,7 @@ fn enum_tokens(e: &EnumDef) -> TokenStream {
                         }
                     }
 
-                    fn alias(name: &str) -> Option<i64> {
-                        match name.to_ascii_lowercase().as_str() {
-                            #(#aliases)*
-                            _ => None,
-                        }
-                    }
+                    #alias_fn
                 }
 
                 impl serde::Serialize for #name {
@@ -577,7 +625,13 @@ fn operations_file(model: &Model) -> TokenStream {
         .operations
         .iter()
         .filter_map(|op| query_struct(&p, op));
-    let methods = model.operations.iter().map(|op| method_tokens(&p, op));
+    let methods = model.operations.iter().map(|op| {
+        let mut tokens = method_tokens(&p, op);
+        if let Some(paged) = paged_method_tokens(&p, model, op) {
+            tokens.extend(paged);
+        }
+        tokens
+    });
     quote! {
         //! One method on [`Client`](crate::Client) per operation of the spec, and a description of each.
         use crate::runtime::{Call, OperationInfo};
@@ -781,7 +835,7 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
             let t = p.ty(inner);
             (
                 quote!(crate::Result<Vec<#t>>),
-                quote!(self.execute_data::<crate::runtime::OneOrMany<#t>>(call).await.map(|d| d.0)),
+                quote!(self.execute_nullable_data::<crate::runtime::OneOrMany<#t>>(call).await.map(|d| d.0)),
             )
         }
         Some(t) => {
@@ -846,6 +900,159 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
     }
 }
 
+/// `<method>_pages` and `<method>_stream` for an operation with an optional `nextId` query
+/// parameter whose data is a page (see [`PageShape`]).
+fn paged_method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> Option<TokenStream> {
+    let data = op.data.as_ref()?;
+    model.page_of(data)?;
+    let next_id = op
+        .query_params
+        .iter()
+        .find(|q| !q.required && q.name == "nextId" && q.ty == TypeRef::String)?;
+    let next_id_field = ident(&next_id.rust_name);
+    let page_ty = p.ty(data);
+    let method = ident(&op.method_name);
+    let info = const_name(op);
+    let pages_name = format_ident!("{}_pages", op.method_name);
+    let stream_name = format_ident!("{}_stream", op.method_name);
+    // The arguments, as the one-page method takes them; what the closure keeps; how it passes them.
+    let mut args = Vec::new();
+    let mut names = Vec::new();
+    let mut keep = Vec::new();
+    let mut per_call = Vec::new();
+    let mut call_args = Vec::new();
+    let mut example_args = Vec::new();
+    let mut example_params: Vec<(String, String)> = Vec::new();
+    for param in op.path_params.iter().filter(|pp| pp.bound.is_none()) {
+        let a = ident(&param.rust_name);
+        names.push(a.clone());
+        if param.id_max_len.is_some() || matches!(param.ty, TypeRef::String) {
+            args.push(quote!(#a: &str));
+            keep.push(quote!(let #a = #a.to_owned();));
+            per_call.push(quote!(let #a = #a.clone();));
+            call_args.push(quote!(&#a));
+            example_args.push(example_value(p, &TypeRef::String, &param.name));
+        } else {
+            let t = p.ty(&param.ty);
+            args.push(quote!(#a: #t));
+            per_call.push(quote!(let #a = #a.clone();));
+            call_args.push(quote!(#a));
+            match &param.ty {
+                TypeRef::Named(n) => {
+                    example_params.push((
+                        param.rust_name.clone(),
+                        format!("classroom_api::types::{n}"),
+                    ));
+                    example_args.push(param.rust_name.clone());
+                }
+                other => example_args.push(example_value(p, other, &param.name)),
+            }
+        }
+    }
+    for q in op.query_params.iter().filter(|q| q.required) {
+        let a = ident(&q.rust_name);
+        let t = p.ty(&q.ty);
+        args.push(quote!(#a: #t));
+        names.push(a.clone());
+        per_call.push(quote!(let #a = #a.clone();));
+        call_args.push(quote!(#a));
+        example_args.push(example_value(p, &q.ty, &q.name));
+    }
+    if let Some(body) = &op.body {
+        let t = p.ty(&body.ty);
+        let ty_name = match &body.ty {
+            TypeRef::Named(n) => format!("classroom_api::types::{n}"),
+            _ => "serde_json::Value".into(),
+        };
+        names.push(format_ident!("body"));
+        example_params.push(("body".into(), format!("&{ty_name}")));
+        if body.required {
+            args.push(quote!(body: &#t));
+            keep.push(quote!(let body = body.clone();));
+            per_call.push(quote!(let body = body.clone();));
+            call_args.push(quote!(&body));
+            example_args.push("body".into());
+        } else {
+            args.push(quote!(body: Option<&#t>));
+            keep.push(quote!(let body = body.cloned();));
+            per_call.push(quote!(let body = body.clone();));
+            call_args.push(quote!(body.as_ref()));
+            example_args.push("Some(body)".into());
+        }
+    }
+    let qs = format_ident!("{}", query_struct_name(op));
+    args.push(quote!(query: &#qs));
+    names.push(format_ident!("query"));
+    call_args.push(quote!(&query));
+    example_args.push(format!(
+        "&classroom_api::operations::{}::default()",
+        query_struct_name(op)
+    ));
+    let params: String = example_params
+        .iter()
+        .map(|(n, t)| format!(", {n}: {t}"))
+        .collect();
+    let summary = if op.summary.is_empty() {
+        op.id.clone()
+    } else {
+        op.summary.trim_end_matches('.').to_owned()
+    };
+    let m = &op.method_name;
+    let pages_doc = doc_example(&format!(
+        "{summary}: every page, as a stream.\n\n\
+         Each page is one call of [`Client::{m}`](crate::Client::{m}), made only when the stream is \
+         polled past the previous page, starting from `query.next_id` (the first page when it is \
+         unset) and ending after the page whose `nextId` is null. An error is yielded once and ends \
+         the stream; [`Pages::next_id`](crate::pagination::Pages::next_id) tells where to resume.\n\n\
+         # Example\n\n```no_run\n# async fn example(client: &classroom_api::Client{params}) -> classroom_api::Result<()> {{\n\
+         use futures::TryStreamExt;\n\n\
+         let mut pages = client.{m}_pages({});\n\
+         while let Some(page) = pages.try_next().await? {{\n    println!(\"{{page:?}}\");\n}}\n# Ok(())\n# }}\n```",
+        example_args.join(", ")
+    ));
+    let stream_doc = doc_example(&format!(
+        "{summary}: every item of every page, as a stream.\n\n\
+         [`Client::{m}_pages`](crate::Client::{m}_pages), item by item: the next page is fetched \
+         only when the items of the previous one are used up. An error is yielded once and ends \
+         the stream; [`Items::resume_from`](crate::pagination::Items::resume_from) tells where to \
+         resume.\n\n\
+         # Example\n\n```no_run\n# async fn example(client: &classroom_api::Client{params}) -> classroom_api::Result<()> {{\n\
+         use futures::TryStreamExt;\n\n\
+         let mut items = client.{m}_stream({});\n\
+         while let Some(item) = items.try_next().await? {{\n    println!(\"{{item:?}}\");\n}}\n# Ok(())\n# }}\n```",
+        example_args.join(", ")
+    ));
+    let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
+    let allow_deprecated = op.deprecated.then(|| quote!(#[allow(deprecated)]));
+    Some(quote! {
+        #pages_doc
+        #deprecated
+        pub fn #pages_name(&self, #(#args),*) -> crate::pagination::Pages<#page_ty> {
+            let client = self.clone();
+            #(#keep)*
+            let query = query.clone();
+            let start = query.#next_id_field.clone();
+            crate::pagination::Pages::new(&#info, start, move |next_id| {
+                let client = client.clone();
+                #(#per_call)*
+                let mut query = query.clone();
+                query.#next_id_field = next_id;
+                Box::pin(async move {
+                    #allow_deprecated
+                    client.#method(#(#call_args),*).await
+                })
+            })
+        }
+
+        #stream_doc
+        #deprecated
+        pub fn #stream_name(&self, #(#args),*) -> crate::pagination::Items<#page_ty> {
+            #allow_deprecated
+            self.#pages_name(#(#names),*).items()
+        }
+    })
+}
+
 /// Like [`doc`], but keeps the example's code block as written.
 fn doc_example(text: &str) -> TokenStream {
     let (prose, example) = text.split_once("# Example").unwrap_or((text, ""));
@@ -876,20 +1083,90 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
     let payload = format_ident!("{}Payload", e.name);
     let d = doc_or(&e.doc, "An event.");
     let fields = e.envelope_fields.iter().map(|f| field_tokens(p, f));
+    // Scalars beside `data` are read leniently (a sequence sent as "12", a room id sent as a
+    // number); anything else that does not decode makes the whole event malformed, never its page.
     let raw_fields = e.envelope_fields.iter().map(|f| {
         let n = ident(&f.rust_name);
         let t = p.ty(&f.ty);
         let j = &f.json_name;
-        if f.optional() {
-            quote!(#[serde(rename = #j, default)] #n: Option<#t>,)
-        } else {
-            quote!(#[serde(rename = #j, default)] #n: #t,)
+        let with = match &f.ty {
+            TypeRef::String => Some("crate::runtime::lenient_string"),
+            TypeRef::Integer => Some("crate::runtime::lenient_i64"),
+            TypeRef::OneOrMany(_) => Some("crate::runtime::one_or_many_opt"),
+            _ => None,
         }
+        .map(|w| quote!(deserialize_with = #w,));
+        quote!(#[serde(rename = #j, default, #with)] #n: Option<#t>,)
     });
     let moves = e.envelope_fields.iter().map(|f| {
         let n = ident(&f.rust_name);
-        quote!(#n: raw.#n,)
+        if f.optional() {
+            quote!(#n: raw.#n,)
+        } else {
+            quote!(#n: raw.#n.unwrap_or_default(),)
+        }
     });
+    let salvaged = e.envelope_fields.iter().map(|f| {
+        let n = ident(&f.rust_name);
+        let j = &f.json_name;
+        let value = match &f.ty {
+            TypeRef::String => quote!(crate::runtime::field_string(&value, #j)),
+            TypeRef::Integer => quote!(crate::runtime::field_i64(&value, #j)),
+            _ => quote!(None),
+        };
+        if f.optional() {
+            quote!(#n: #value,)
+        } else {
+            quote!(#n: #value.unwrap_or_default(),)
+        }
+    });
+    let folds: Vec<TokenStream> = e
+        .variants
+        .iter()
+        .filter(|v| !v.folded.is_empty())
+        .map(|v| {
+            let vn = ident(&v.name);
+            let steps = v.folded.iter().filter_map(|json| {
+                let f = e.envelope_fields.iter().find(|f| &f.json_name == json)?;
+                let n = ident(&f.rust_name);
+                Some(quote! {
+                    if d.#n.is_none() {
+                        d.#n = raw.#n.clone();
+                    } else if raw.#n.is_none() {
+                        raw.#n = d.#n.clone();
+                    }
+                })
+            });
+            quote!(#payload::#vn(d) => { #(#steps)* })
+        })
+        .collect();
+    let (raw_mut, fold_match) = if folds.is_empty() {
+        (quote!(), quote!())
+    } else {
+        (
+            quote!(mut),
+            quote! {
+                match &mut payload {
+                    #(#folds)*
+                    _ => {}
+                }
+            },
+        )
+    };
+    let folded_names: Vec<String> = e
+        .envelope_fields
+        .iter()
+        .filter(|f| e.variants.iter().any(|v| v.folded.contains(&f.json_name)))
+        .map(|f| format!("`{}`", f.json_name))
+        .collect();
+    let fold_doc = if folded_names.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " {} may come beside `data` or inside it; decoding fills each place from the other, so both read the same.",
+            folded_names.join(" and ")
+        )
+    };
     let variants = e.variants.iter().map(|v| {
         let vn = ident(&v.name);
         let t = p.ty(&v.data);
@@ -926,10 +1203,21 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
     });
     let payload_doc = format!(" The `data` of an [`{}`], by `cmd`.", e.name);
     let tolerance_doc = format!(
-        " Decoding never fails because of `data` or a missing envelope field: an unknown `cmd` becomes \
-         [`{payload}::Unknown`] and a `data` that does not have its documented shape becomes \
-         [`{payload}::Malformed`], both keeping the raw JSON."
+        " Decoding never fails, so one bad event never fails its page: an unknown `cmd` becomes \
+         [`{payload}::Unknown`], and a `data` (or fields beside it) without the documented shape \
+         becomes [`{payload}::Malformed`], both keeping the raw JSON. Integers and strings beside \
+         `data` are read leniently (`\"12\"` for `12`); unknown fields are ignored, missing ones \
+         are empty, and a missing or null `data` reads as `{{}}`.{fold_doc}"
     );
+    let from_json_example = format!(
+        " let event = classroom_api::events::{}::from_json(r#\"{{\"cmd\": 1, \"data\": {{}}}}\"#);",
+        e.name
+    );
+    let payload_mut = if fold_match.is_empty() {
+        quote!()
+    } else {
+        quote!(mut)
+    };
     quote! {
         //! The event catalogue: one variant per documented `cmd`.
 
@@ -949,20 +1237,59 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
 
         impl<'de> serde::Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let raw = <Box<serde_json::value::RawValue> as serde::Deserialize>::deserialize(deserializer)?;
+                Ok(Self::from_json(raw.get()))
+            }
+        }
+
+        impl #name {
+            /// Decodes one event from its JSON text. Never fails: see the type's documentation.
+            ///
+            /// # Example
+            ///
+            /// ```
+            #[doc = #from_json_example]
+            /// assert_eq!(event.cmd, 1);
+            /// ```
+            pub fn from_json(json: &str) -> Self {
                 #[derive(serde::Deserialize)]
-                struct Raw {
+                struct Raw<'a> {
                     #(#raw_fields)*
-                    #[serde(default)]
-                    cmd: i64,
-                    #[serde(default)]
-                    data: Option<Box<serde_json::value::RawValue>>,
+                    #[serde(default, deserialize_with = "crate::runtime::lenient_i64")]
+                    cmd: Option<i64>,
+                    #[serde(default, borrow)]
+                    data: Option<&'a serde_json::value::RawValue>,
                 }
-                let raw = Raw::deserialize(deserializer)?;
-                let payload = match &raw.data {
-                    Some(data) => #payload::decode(raw.cmd, data),
-                    None => #payload::decode(raw.cmd, &crate::runtime::null_raw()),
+                if !json.trim_start().starts_with('{') {
+                    return Self::malformed(json, &"it is not a JSON object");
+                }
+                let #raw_mut raw = match serde_json::from_str::<Raw<'_>>(json) {
+                    Ok(raw) => raw,
+                    Err(err) => return Self::malformed(json, &err),
                 };
-                Ok(Self { #(#moves)* cmd: raw.cmd, payload })
+                let cmd = raw.cmd.unwrap_or_default();
+                let #payload_mut payload = match raw.data {
+                    Some(data) => #payload::decode(cmd, data),
+                    None => #payload::decode(cmd, &crate::runtime::empty_object_raw()),
+                };
+                #fold_match
+                Self { #(#moves)* cmd, payload }
+            }
+
+            /// An event whose fields beside `data` did not decode: what can be read is kept, and
+            /// the payload is malformed, with the whole event as its `data`.
+            fn malformed(json: &str, err: &dyn std::fmt::Display) -> Self {
+                let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+                let cmd = crate::runtime::field_i64(&value, "cmd").unwrap_or_default();
+                Self {
+                    #(#salvaged)*
+                    cmd,
+                    payload: #payload::Malformed {
+                        cmd,
+                        error: format!("the event does not have the documented shape: {err}"),
+                        data: value,
+                    },
+                }
             }
         }
 
@@ -978,11 +1305,12 @@ fn event_tokens(p: &Paths<'_>, e: &EventUnion) -> TokenStream {
                 /// The raw `data`.
                 data: serde_json::Value,
             },
-            /// A documented `cmd` whose `data` does not have the documented shape.
+            /// A documented `cmd` whose `data` does not have the documented shape, or an event
+            /// whose fields beside `data` do not.
             Malformed {
-                /// The event type.
+                /// The event type (0 when it could not be read).
                 cmd: i64,
-                /// The raw `data`.
+                /// The raw `data`; the whole raw event when the fields beside `data` did not decode.
                 data: serde_json::Value,
                 /// Why it did not decode.
                 error: String,

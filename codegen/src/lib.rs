@@ -5,7 +5,10 @@
 //! (`cargo xtask diff`, `cargo xtask docs-check`).
 
 mod diagnostics;
+pub mod diff;
+pub mod docs;
 mod emit;
+pub mod json_schema;
 pub mod model;
 mod spec;
 pub mod yaml;

@@ -282,6 +282,65 @@ pub struct EventVariant {
     pub data: TypeRef,
     /// Doc text.
     pub doc: String,
+    /// Wire names of the envelope fields that `data` also has (same type, both optional), as the
+    /// documents place `operator` and `fromUser` in either spot: decoding fills each spot from the
+    /// other when only one was sent.
+    pub folded: Vec<String>,
+}
+
+/// A struct whose instances are one page of a listing paged by `nextId`: it has a `list` array
+/// and a string `nextId`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageShape {
+    /// The type of one item of `list`.
+    pub item: TypeRef,
+    /// The Rust name of the `list` field.
+    pub list_field: String,
+    /// Whether `list` is an `Option`.
+    pub list_optional: bool,
+    /// The Rust name of the `nextId` field.
+    pub next_id_field: String,
+    /// Whether `nextId` is an `Option`.
+    pub next_id_optional: bool,
+}
+
+impl StructDef {
+    /// The page shape, when this struct has a `list` array and a string `nextId`.
+    pub fn page(&self) -> Option<PageShape> {
+        let list = self.fields.iter().find(|f| f.json_name == "list")?;
+        let next_id = self.fields.iter().find(|f| f.json_name == "nextId")?;
+        let TypeRef::Array(item) = &list.ty else {
+            return None;
+        };
+        if next_id.ty != TypeRef::String {
+            return None;
+        }
+        Some(PageShape {
+            item: (**item).clone(),
+            list_field: list.rust_name.clone(),
+            list_optional: list.optional(),
+            next_id_field: next_id.rust_name.clone(),
+            next_id_optional: next_id.optional(),
+        })
+    }
+}
+
+impl Model {
+    /// The named struct `name`.
+    pub fn struct_def(&self, name: &str) -> Option<&StructDef> {
+        self.types.iter().find_map(|t| match t {
+            TypeDef::Struct(s) if s.name == name => Some(s),
+            _ => None,
+        })
+    }
+
+    /// The page shape of a type, when it is a named page struct.
+    pub fn page_of(&self, ty: &TypeRef) -> Option<PageShape> {
+        match ty {
+            TypeRef::Named(n) => self.struct_def(n)?.page(),
+            _ => None,
+        }
+    }
 }
 
 /// A business error code.
@@ -455,6 +514,10 @@ impl<'a> ModelBuilder<'a> {
             .collect::<Vec<_>>();
         let mut security_schemes = security_schemes;
         security_schemes.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut events = events;
+        if let Some(events) = &mut events {
+            fold_envelope_fields(events, &self.types);
+        }
         Model {
             title: api.info.title.clone(),
             version: api.info.version.clone(),
@@ -1073,6 +1136,7 @@ impl<'a> ModelBuilder<'a> {
                     schema: vname.to_owned(),
                     data,
                     doc: merged.description.unwrap_or_default(),
+                    folded: Vec::new(),
                 });
                 self.skip.insert(vname.to_owned());
             }
@@ -1570,6 +1634,30 @@ impl<'a> ModelBuilder<'a> {
         } else {
             Some(ty)
         }
+    }
+}
+
+/// Finds, for each event variant, the optional envelope fields that its `data` struct also has as
+/// optional fields of the same type.
+fn fold_envelope_fields(events: &mut EventUnion, types: &BTreeMap<String, TypeDef>) {
+    for variant in &mut events.variants {
+        let TypeRef::Named(data) = &variant.data else {
+            continue;
+        };
+        let Some(TypeDef::Struct(data)) = types.get(data) else {
+            continue;
+        };
+        variant.folded = events
+            .envelope_fields
+            .iter()
+            .filter(|e| e.optional())
+            .filter(|e| {
+                data.fields
+                    .iter()
+                    .any(|d| d.json_name == e.json_name && d.ty == e.ty && d.optional())
+            })
+            .map(|e| e.json_name.clone())
+            .collect();
     }
 }
 

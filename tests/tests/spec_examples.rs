@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
-use yaml_rust2::{Yaml, YamlLoader};
 
 const METHODS: [&str; 5] = ["get", "put", "post", "patch", "delete"];
 
@@ -522,9 +521,9 @@ fn spec() -> &'static Value {
     SPEC.get_or_init(|| {
         let path = workspace_root().join("spec/classroom.yaml");
         let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let docs =
-            YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        yaml_to_json(&docs[0])
+        classroom_codegen::yaml::parse(&text)
+            .unwrap_or_else(|e| panic!("{}:{}: {}", path.display(), e.line, e.message))
+            .value
     })
 }
 
@@ -533,60 +532,9 @@ fn json_schema_spec() -> &'static Value {
     static CONVERTED: OnceLock<Value> = OnceLock::new();
     CONVERTED.get_or_init(|| {
         let mut spec = spec().clone();
-        admit_null(&mut spec);
+        classroom_codegen::json_schema::admit_null(&mut spec);
         spec
     })
-}
-
-/// OpenAPI 3.0's `nullable: true` becomes an added `null` type (and enum value), or an `anyOf` with null.
-fn admit_null(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            map.values_mut().for_each(admit_null);
-            if map.get("nullable") != Some(&Value::Bool(true)) {
-                return;
-            }
-            map.remove("nullable");
-            if let Some(Value::String(ty)) = map.get("type").cloned() {
-                map.insert("type".into(), json!([ty, "null"]));
-                if let Some(Value::Array(values)) = map.get_mut("enum") {
-                    values.push(Value::Null);
-                }
-            } else {
-                let inner = Value::Object(std::mem::take(map));
-                map.insert("anyOf".into(), json!([{"type": "null"}, inner]));
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(admit_null),
-        _ => {}
-    }
-}
-
-fn yaml_to_json(yaml: &Yaml) -> Value {
-    match yaml {
-        Yaml::Real(text) => json!(
-            text.parse::<f64>()
-                .unwrap_or_else(|e| panic!("YAML real {text}: {e}"))
-        ),
-        Yaml::Integer(n) => json!(n),
-        Yaml::String(s) => json!(s),
-        Yaml::Boolean(b) => json!(b),
-        Yaml::Array(items) => Value::Array(items.iter().map(yaml_to_json).collect()),
-        Yaml::Hash(hash) => Value::Object(
-            hash.iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Yaml::String(s) => s.clone(),
-                        Yaml::Integer(n) => n.to_string(),
-                        other => panic!("unsupported YAML key {other:?}"),
-                    };
-                    (key, yaml_to_json(v))
-                })
-                .collect(),
-        ),
-        Yaml::Null => Value::Null,
-        other => panic!("unsupported YAML node {other:?}"),
-    }
 }
 
 /// Every operation as (path, method, operation object).
@@ -775,14 +723,14 @@ fn index() -> Vec<Value> {
     }
 }
 
-/// The lines of a vendor document, from `shared/docs/` beside the checkout.
+/// The lines of a vendor document, from the copies the spec was written from (`spec/docs/`).
 fn doc_lines(doc: &str) -> Vec<String> {
     let name = match doc {
         "zh" => "classroom-restful-api.zh.md",
         "en" => "classroom-restful-api.en.txt",
         other => unreachable!("no document {other}"),
     };
-    let path = workspace_root().join("../shared/docs").join(name);
+    let path = workspace_root().join("spec/docs").join(name);
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines().map(str::to_owned).collect()
 }

@@ -1,6 +1,11 @@
-//! Project tasks: `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`.
+//! Project tasks: `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`,
+//! `cargo xtask docs-check [DOC ...] [--format text|markdown|json]`, `cargo xtask bench`,
+//! `cargo xtask diff [--base REV|FILE] [--head REV|FILE] [--format F] [--fail-on LEVEL]`.
 
+mod bench;
 mod codegen;
+mod diff;
+mod docs_check;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,12 +23,21 @@ struct Cli {
 enum Command {
     /// Regenerate `classroom-api/src/generated/` from `spec/classroom.yaml`.
     Codegen(codegen::Args),
+    /// Run the benchmarks and write BENCHMARKS.md.
+    Bench(bench::Args),
+    /// Compare the vendor's documents with the spec: what is documented but missing, and the reverse.
+    DocsCheck(docs_check::Args),
+    /// Explain what changed between two specs, for HTTP clients and for the Rust crate.
+    Diff(diff::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Codegen(args) => codegen::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::DocsCheck(args) => docs_check::run(&args),
+        Command::Diff(args) => diff::run(&args),
     };
     match result {
         Ok(code) => code,

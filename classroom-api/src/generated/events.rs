@@ -2,7 +2,7 @@
 //! The event catalogue: one variant per documented `cmd`.
 /// An event of a classroom, told apart by cmd. The English document's Events section catalogues cmd 1, 3, 20, 1001, 1003, 1101, 1501 and 1502; the Chinese document adds the widget properties event 1110.
 ///
-/// Decoding never fails because of `data` or a missing envelope field: an unknown `cmd` becomes [`EventPayload::Unknown`] and a `data` that does not have its documented shape becomes [`EventPayload::Malformed`], both keeping the raw JSON.
+/// Decoding never fails, so one bad event never fails its page: an unknown `cmd` becomes [`EventPayload::Unknown`], and a `data` (or fields beside it) without the documented shape becomes [`EventPayload::Malformed`], both keeping the raw JSON. Integers and strings beside `data` are read leniently (`"12"` for `12`); unknown fields are ignored, missing ones are empty, and a missing or null `data` reads as `{}`. `operator` and `fromUser` may come beside `data` or inside it; decoding fills each place from the other, so both read the same.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Event {
@@ -30,37 +30,122 @@ impl<'de> serde::Deserialize<'de> for Event {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
+        let raw = <Box<
+            serde_json::value::RawValue,
+        > as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from_json(raw.get()))
+    }
+}
+
+impl Event {
+    /// Decodes one event from its JSON text. Never fails: see the type's documentation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let event = classroom_api::events::Event::from_json(r#"{"cmd": 1, "data": {}}"#);
+    /// assert_eq!(event.cmd, 1);
+    /// ```
+    pub fn from_json(json: &str) -> Self {
         #[derive(serde::Deserialize)]
-        struct Raw {
-            #[serde(rename = "roomUuid", default)]
-            room_uuid: String,
-            #[serde(rename = "sequence", default)]
-            sequence: i64,
-            #[serde(rename = "version", default)]
-            version: i64,
+        struct Raw<'a> {
+            #[serde(
+                rename = "roomUuid",
+                default,
+                deserialize_with = "crate::runtime::lenient_string",
+            )]
+            room_uuid: Option<String>,
+            #[serde(
+                rename = "sequence",
+                default,
+                deserialize_with = "crate::runtime::lenient_i64",
+            )]
+            sequence: Option<i64>,
+            #[serde(
+                rename = "version",
+                default,
+                deserialize_with = "crate::runtime::lenient_i64",
+            )]
+            version: Option<i64>,
             #[serde(rename = "operator", default)]
             operator: Option<crate::types::EventUser>,
             #[serde(rename = "fromUser", default)]
             from_user: Option<crate::types::EventUser>,
-            #[serde(default)]
-            cmd: i64,
-            #[serde(default)]
-            data: Option<Box<serde_json::value::RawValue>>,
+            #[serde(default, deserialize_with = "crate::runtime::lenient_i64")]
+            cmd: Option<i64>,
+            #[serde(default, borrow)]
+            data: Option<&'a serde_json::value::RawValue>,
         }
-        let raw = Raw::deserialize(deserializer)?;
-        let payload = match &raw.data {
-            Some(data) => EventPayload::decode(raw.cmd, data),
-            None => EventPayload::decode(raw.cmd, &crate::runtime::null_raw()),
+        if !json.trim_start().starts_with('{') {
+            return Self::malformed(json, &"it is not a JSON object");
+        }
+        let mut raw = match serde_json::from_str::<Raw<'_>>(json) {
+            Ok(raw) => raw,
+            Err(err) => return Self::malformed(json, &err),
         };
-        Ok(Self {
-            room_uuid: raw.room_uuid,
-            sequence: raw.sequence,
-            version: raw.version,
+        let cmd = raw.cmd.unwrap_or_default();
+        let mut payload = match raw.data {
+            Some(data) => EventPayload::decode(cmd, data),
+            None => EventPayload::decode(cmd, &crate::runtime::empty_object_raw()),
+        };
+        match &mut payload {
+            EventPayload::ChatMessage(d) => {
+                if d.from_user.is_none() {
+                    d.from_user = raw.from_user.clone();
+                } else if raw.from_user.is_none() {
+                    raw.from_user = d.from_user.clone();
+                }
+            }
+            EventPayload::ResourcesChanged(d) => {
+                if d.operator.is_none() {
+                    d.operator = raw.operator.clone();
+                } else if raw.operator.is_none() {
+                    raw.operator = d.operator.clone();
+                }
+            }
+            EventPayload::WidgetProperties(d) => {
+                if d.operator.is_none() {
+                    d.operator = raw.operator.clone();
+                } else if raw.operator.is_none() {
+                    raw.operator = d.operator.clone();
+                }
+                if d.from_user.is_none() {
+                    d.from_user = raw.from_user.clone();
+                } else if raw.from_user.is_none() {
+                    raw.from_user = d.from_user.clone();
+                }
+            }
+            _ => {}
+        }
+        Self {
+            room_uuid: raw.room_uuid.unwrap_or_default(),
+            sequence: raw.sequence.unwrap_or_default(),
+            version: raw.version.unwrap_or_default(),
             operator: raw.operator,
             from_user: raw.from_user,
-            cmd: raw.cmd,
+            cmd,
             payload,
-        })
+        }
+    }
+    /// An event whose fields beside `data` did not decode: what can be read is kept, and
+    /// the payload is malformed, with the whole event as its `data`.
+    fn malformed(json: &str, err: &dyn std::fmt::Display) -> Self {
+        let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        let cmd = crate::runtime::field_i64(&value, "cmd").unwrap_or_default();
+        Self {
+            room_uuid: crate::runtime::field_string(&value, "roomUuid")
+                .unwrap_or_default(),
+            sequence: crate::runtime::field_i64(&value, "sequence").unwrap_or_default(),
+            version: crate::runtime::field_i64(&value, "version").unwrap_or_default(),
+            operator: None,
+            from_user: None,
+            cmd,
+            payload: EventPayload::Malformed {
+                cmd,
+                error: format!("the event does not have the documented shape: {err}"),
+                data: value,
+            },
+        }
     }
 }
 
@@ -93,11 +178,12 @@ pub enum EventPayload {
         /// The raw `data`.
         data: serde_json::Value,
     },
-    /// A documented `cmd` whose `data` does not have the documented shape.
+    /// A documented `cmd` whose `data` does not have the documented shape, or an event
+    /// whose fields beside `data` do not.
     Malformed {
-        /// The event type.
+        /// The event type (0 when it could not be read).
         cmd: i64,
-        /// The raw `data`.
+        /// The raw `data`; the whole raw event when the fields beside `data` did not decode.
         data: serde_json::Value,
         /// Why it did not decode.
         error: String,

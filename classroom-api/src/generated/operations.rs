@@ -961,6 +961,68 @@ impl crate::Client {
         }
         self.execute_data(call).await
     }
+    /// List the recordings of a classroom: every page, as a stream.
+    ///
+    /// Each page is one call of [`Client::list_recordings`](crate::Client::list_recordings), made only when the stream is polled past the previous page, starting from `query.next_id` (the first page when it is unset) and ending after the page whose `nextId` is null. An error is yielded once and ends the stream; [`Pages::next_id`](crate::pagination::Pages::next_id) tells where to resume.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut pages = client.list_recordings_pages("room-1", &classroom_api::operations::ListRecordingsQuery::default());
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("{page:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_recordings_pages(
+        &self,
+        room_uuid: &str,
+        query: &ListRecordingsQuery,
+    ) -> crate::pagination::Pages<crate::types::RecordingPage> {
+        let client = self.clone();
+        let room_uuid = room_uuid.to_owned();
+        let query = query.clone();
+        let start = query.next_id.clone();
+        crate::pagination::Pages::new(
+            &LIST_RECORDINGS,
+            start,
+            move |next_id| {
+                let client = client.clone();
+                let room_uuid = room_uuid.clone();
+                let mut query = query.clone();
+                query.next_id = next_id;
+                Box::pin(async move { client.list_recordings(&room_uuid, &query).await })
+            },
+        )
+    }
+    /// List the recordings of a classroom: every item of every page, as a stream.
+    ///
+    /// [`Client::list_recordings_pages`](crate::Client::list_recordings_pages), item by item: the next page is fetched only when the items of the previous one are used up. An error is yielded once and ends the stream; [`Items::resume_from`](crate::pagination::Items::resume_from) tells where to resume.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut items = client.list_recordings_stream("room-1", &classroom_api::operations::ListRecordingsQuery::default());
+    /// while let Some(item) = items.try_next().await? {
+    ///     println!("{item:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_recordings_stream(
+        &self,
+        room_uuid: &str,
+        query: &ListRecordingsQuery,
+    ) -> crate::pagination::Items<crate::types::RecordingPage> {
+        self.list_recordings_pages(room_uuid, query).items()
+    }
     /// Set the room properties of a widget
     ///
     /// Sets the room properties (extra), the active state and the owner of a widget. Flexible Classroom synchronises the change to every client.
@@ -1258,7 +1320,9 @@ impl crate::Client {
         ]
             .concat();
         let call = Call::new(&POLL_APP_EVENTS, path);
-        self.execute_data::<crate::runtime::OneOrMany<crate::events::Event>>(call)
+        self.execute_nullable_data::<
+                crate::runtime::OneOrMany<crate::events::Event>,
+            >(call)
             .await
             .map(|d| d.0)
     }
@@ -1308,6 +1372,70 @@ impl crate::Client {
             call.query.push(("cmd", v.to_string()));
         }
         self.execute_data(call).await
+    }
+    /// List the events of a classroom, optionally of one type: every page, as a stream.
+    ///
+    /// Each page is one call of [`Client::list_room_events`](crate::Client::list_room_events), made only when the stream is polled past the previous page, starting from `query.next_id` (the first page when it is unset) and ending after the page whose `nextId` is null. An error is yielded once and ends the stream; [`Pages::next_id`](crate::pagination::Pages::next_id) tells where to resume.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut pages = client.list_room_events_pages("room-1", &classroom_api::operations::ListRoomEventsQuery::default());
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("{page:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_room_events_pages(
+        &self,
+        room_uuid: &str,
+        query: &ListRoomEventsQuery,
+    ) -> crate::pagination::Pages<crate::types::EventPage> {
+        let client = self.clone();
+        let room_uuid = room_uuid.to_owned();
+        let query = query.clone();
+        let start = query.next_id.clone();
+        crate::pagination::Pages::new(
+            &LIST_ROOM_EVENTS,
+            start,
+            move |next_id| {
+                let client = client.clone();
+                let room_uuid = room_uuid.clone();
+                let mut query = query.clone();
+                query.next_id = next_id;
+                Box::pin(async move {
+                    client.list_room_events(&room_uuid, &query).await
+                })
+            },
+        )
+    }
+    /// List the events of a classroom, optionally of one type: every item of every page, as a stream.
+    ///
+    /// [`Client::list_room_events_pages`](crate::Client::list_room_events_pages), item by item: the next page is fetched only when the items of the previous one are used up. An error is yielded once and ends the stream; [`Items::resume_from`](crate::pagination::Items::resume_from) tells where to resume.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut items = client.list_room_events_stream("room-1", &classroom_api::operations::ListRoomEventsQuery::default());
+    /// while let Some(item) = items.try_next().await? {
+    ///     println!("{item:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_room_events_stream(
+        &self,
+        room_uuid: &str,
+        query: &ListRoomEventsQuery,
+    ) -> crate::pagination::Items<crate::types::EventPage> {
+        self.list_room_events_pages(room_uuid, query).items()
     }
     /// List the events of a widget
     ///
@@ -1362,6 +1490,74 @@ impl crate::Client {
         }
         self.execute_data(call).await
     }
+    /// List the events of a widget: every page, as a stream.
+    ///
+    /// Each page is one call of [`Client::list_widget_events`](crate::Client::list_widget_events), made only when the stream is polled past the previous page, starting from `query.next_id` (the first page when it is unset) and ending after the page whose `nextId` is null. An error is yielded once and ends the stream; [`Pages::next_id`](crate::pagination::Pages::next_id) tells where to resume.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut pages = client.list_widget_events_pages("room-1", "widget-1", &classroom_api::operations::ListWidgetEventsQuery::default());
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("{page:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_widget_events_pages(
+        &self,
+        room_uuid: &str,
+        widget_uuid: &str,
+        query: &ListWidgetEventsQuery,
+    ) -> crate::pagination::Pages<crate::types::EventPage> {
+        let client = self.clone();
+        let room_uuid = room_uuid.to_owned();
+        let widget_uuid = widget_uuid.to_owned();
+        let query = query.clone();
+        let start = query.next_id.clone();
+        crate::pagination::Pages::new(
+            &LIST_WIDGET_EVENTS,
+            start,
+            move |next_id| {
+                let client = client.clone();
+                let room_uuid = room_uuid.clone();
+                let widget_uuid = widget_uuid.clone();
+                let mut query = query.clone();
+                query.next_id = next_id;
+                Box::pin(async move {
+                    client.list_widget_events(&room_uuid, &widget_uuid, &query).await
+                })
+            },
+        )
+    }
+    /// List the events of a widget: every item of every page, as a stream.
+    ///
+    /// [`Client::list_widget_events_pages`](crate::Client::list_widget_events_pages), item by item: the next page is fetched only when the items of the previous one are used up. An error is yielded once and ends the stream; [`Items::resume_from`](crate::pagination::Items::resume_from) tells where to resume.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut items = client.list_widget_events_stream("room-1", "widget-1", &classroom_api::operations::ListWidgetEventsQuery::default());
+    /// while let Some(item) = items.try_next().await? {
+    ///     println!("{item:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_widget_events_stream(
+        &self,
+        room_uuid: &str,
+        widget_uuid: &str,
+        query: &ListWidgetEventsQuery,
+    ) -> crate::pagination::Items<crate::types::EventPage> {
+        self.list_widget_events_pages(room_uuid, widget_uuid, query).items()
+    }
     /// List the events of the pop-up quiz
     ///
     /// Lists the events of the pop-up quiz widget (答题器) in a classroom. The documents describe only the data of each event (a widget properties event, cmd 1110, see WidgetPropertiesEventData), whose changeProperties take the shapes PopupQuizStarted (the teacher starts a quiz), PopupQuizAnswer (a student submits an answer), PopupQuizSummary (the summary after an answer) and PopupQuizEnded (the teacher ends the quiz), and whose cause is a PopupQuizCause. The page around the events is not documented; this spec assumes the page of the widget events endpoint. The English document writes the path without the /{region} prefix.
@@ -1409,6 +1605,70 @@ impl crate::Client {
         }
         self.execute_data(call).await
     }
+    /// List the events of the pop-up quiz: every page, as a stream.
+    ///
+    /// Each page is one call of [`Client::list_popup_quiz_events`](crate::Client::list_popup_quiz_events), made only when the stream is polled past the previous page, starting from `query.next_id` (the first page when it is unset) and ending after the page whose `nextId` is null. An error is yielded once and ends the stream; [`Pages::next_id`](crate::pagination::Pages::next_id) tells where to resume.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut pages = client.list_popup_quiz_events_pages("room-1", &classroom_api::operations::ListPopupQuizEventsQuery::default());
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("{page:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_popup_quiz_events_pages(
+        &self,
+        room_uuid: &str,
+        query: &ListPopupQuizEventsQuery,
+    ) -> crate::pagination::Pages<crate::types::EventPage> {
+        let client = self.clone();
+        let room_uuid = room_uuid.to_owned();
+        let query = query.clone();
+        let start = query.next_id.clone();
+        crate::pagination::Pages::new(
+            &LIST_POPUP_QUIZ_EVENTS,
+            start,
+            move |next_id| {
+                let client = client.clone();
+                let room_uuid = room_uuid.clone();
+                let mut query = query.clone();
+                query.next_id = next_id;
+                Box::pin(async move {
+                    client.list_popup_quiz_events(&room_uuid, &query).await
+                })
+            },
+        )
+    }
+    /// List the events of the pop-up quiz: every item of every page, as a stream.
+    ///
+    /// [`Client::list_popup_quiz_events_pages`](crate::Client::list_popup_quiz_events_pages), item by item: the next page is fetched only when the items of the previous one are used up. An error is yielded once and ends the stream; [`Items::resume_from`](crate::pagination::Items::resume_from) tells where to resume.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut items = client.list_popup_quiz_events_stream("room-1", &classroom_api::operations::ListPopupQuizEventsQuery::default());
+    /// while let Some(item) = items.try_next().await? {
+    ///     println!("{item:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_popup_quiz_events_stream(
+        &self,
+        room_uuid: &str,
+        query: &ListPopupQuizEventsQuery,
+    ) -> crate::pagination::Items<crate::types::EventPage> {
+        self.list_popup_quiz_events_pages(room_uuid, query).items()
+    }
     /// List the events of the poll
     ///
     /// Lists the events of the poll widget (投票器) in a classroom. The documents describe only the data of each event (a widget properties event, cmd 1110, see WidgetPropertiesEventData), whose changeProperties take the shapes PollStarted (the teacher starts a poll), PollAnswer (a student submits a choice), PollSummary (the summary after a choice) and PollEnded (the teacher ends the poll), and whose cause is a PollCause. The page around the events is not documented; this spec assumes the page of the widget events endpoint. The document's curl example queries .../widgets/popupQuiz/sequences; the English document writes the path without the /{region} prefix.
@@ -1455,6 +1715,70 @@ impl crate::Client {
             call.query.push(("count", v.to_string()));
         }
         self.execute_data(call).await
+    }
+    /// List the events of the poll: every page, as a stream.
+    ///
+    /// Each page is one call of [`Client::list_poll_events`](crate::Client::list_poll_events), made only when the stream is polled past the previous page, starting from `query.next_id` (the first page when it is unset) and ending after the page whose `nextId` is null. An error is yielded once and ends the stream; [`Pages::next_id`](crate::pagination::Pages::next_id) tells where to resume.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut pages = client.list_poll_events_pages("room-1", &classroom_api::operations::ListPollEventsQuery::default());
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("{page:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_poll_events_pages(
+        &self,
+        room_uuid: &str,
+        query: &ListPollEventsQuery,
+    ) -> crate::pagination::Pages<crate::types::EventPage> {
+        let client = self.clone();
+        let room_uuid = room_uuid.to_owned();
+        let query = query.clone();
+        let start = query.next_id.clone();
+        crate::pagination::Pages::new(
+            &LIST_POLL_EVENTS,
+            start,
+            move |next_id| {
+                let client = client.clone();
+                let room_uuid = room_uuid.clone();
+                let mut query = query.clone();
+                query.next_id = next_id;
+                Box::pin(async move {
+                    client.list_poll_events(&room_uuid, &query).await
+                })
+            },
+        )
+    }
+    /// List the events of the poll: every item of every page, as a stream.
+    ///
+    /// [`Client::list_poll_events_pages`](crate::Client::list_poll_events_pages), item by item: the next page is fetched only when the items of the previous one are used up. An error is yielded once and ends the stream; [`Items::resume_from`](crate::pagination::Items::resume_from) tells where to resume.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut items = client.list_poll_events_stream("room-1", &classroom_api::operations::ListPollEventsQuery::default());
+    /// while let Some(item) = items.try_next().await? {
+    ///     println!("{item:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_poll_events_stream(
+        &self,
+        room_uuid: &str,
+        query: &ListPollEventsQuery,
+    ) -> crate::pagination::Items<crate::types::EventPage> {
+        self.list_poll_events_pages(room_uuid, query).items()
     }
     /// Upload a public resource
     ///

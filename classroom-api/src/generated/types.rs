@@ -39,10 +39,8 @@ impl AudioProfile {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -164,10 +162,8 @@ impl ChatMessageType {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -424,6 +420,16 @@ impl Default for EventPage {
     }
 }
 
+impl crate::pagination::Page for EventPage {
+    type Item = crate::events::Event;
+    fn next_id(&self) -> Option<&str> {
+        self.next_id.as_deref()
+    }
+    fn into_items(self) -> Vec<Self::Item> {
+        self.list.unwrap_or_default()
+    }
+}
+
 /// A user as events name it (operator, fromUser).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -541,10 +547,8 @@ impl ExtAppState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -657,10 +661,8 @@ impl GroupState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -945,10 +947,8 @@ impl KickState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -1295,10 +1295,8 @@ impl PollMode {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -1625,10 +1623,8 @@ impl PollingState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -2171,10 +2167,8 @@ impl PropertyAction {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -2393,10 +2387,8 @@ impl QuizAnswerState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -2795,6 +2787,16 @@ impl Default for RecordingPage {
     }
 }
 
+impl crate::pagination::Page for RecordingPage {
+    type Item = crate::types::Recording;
+    fn next_id(&self) -> Option<&str> {
+        self.next_id.as_deref()
+    }
+    fn into_items(self) -> Vec<Self::Item> {
+        self.list.unwrap_or_default()
+    }
+}
+
 /// State of a recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2826,10 +2828,8 @@ impl RecordingState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -3059,10 +3059,8 @@ impl RecordingStatus {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -3134,10 +3132,8 @@ impl RecordingType {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -3287,10 +3283,8 @@ impl ResourceAction {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -3660,10 +3654,8 @@ impl RoomState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -4364,10 +4356,8 @@ impl UserOnlineState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -4783,10 +4773,8 @@ impl WidgetCauseAction {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 
@@ -4949,10 +4937,8 @@ impl WidgetState {
             other => Self::Unknown(other),
         }
     }
-    fn alias(name: &str) -> Option<i64> {
-        match name.to_ascii_lowercase().as_str() {
-            _ => None,
-        }
+    fn alias(_name: &str) -> Option<i64> {
+        None
     }
 }
 

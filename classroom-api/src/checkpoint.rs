@@ -1,0 +1,361 @@
+//! Where the [`Poller`](crate::poller::Poller) remembers how far it got: the last processed
+//! event `sequence` of each room.
+//!
+//! [`MemoryStore`] forgets everything when the process ends; [`FileStore`] keeps a JSON file
+//! that a crash never leaves half-written. Any other storage (a database row, a key-value store)
+//! implements [`CheckpointStore`].
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), classroom_api::checkpoint::CheckpointError> {
+//! use classroom_api::checkpoint::{CheckpointStore, FileStore};
+//!
+//! let store = FileStore::new("/var/lib/my-backend/classroom-events.json");
+//! for (room, sequence) in store.load().await? {
+//!     println!("{room}: processed up to {sequence}");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::{self, File};
+use std::future::Future;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The last processed sequence of each room, by room uuid.
+pub type Checkpoints = BTreeMap<String, i64>;
+
+/// A boxed error from a store of your own.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The future a [`CheckpointStore`] method returns.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CheckpointError>> + Send + 'a>>;
+
+/// Durable storage of [`Checkpoints`].
+///
+/// The poller calls [`CheckpointStore::save`] after the handler has processed each event, and
+/// [`CheckpointStore::save_many`] to note rooms it has just heard of before handing their events
+/// out; a save that returns `Ok` must survive a crash for the poller's guarantee to hold.
+pub trait CheckpointStore: Send + Sync {
+    /// Every room's checkpoint.
+    fn load(&self) -> StoreFuture<'_, Checkpoints>;
+
+    /// Sets one room's checkpoint.
+    fn save<'a>(&'a self, room: &'a str, sequence: i64) -> StoreFuture<'a, ()>;
+
+    /// Sets several rooms' checkpoints (one write where the storage allows it).
+    fn save_many<'a>(&'a self, entries: &'a [(String, i64)]) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            for (room, sequence) in entries {
+                self.save(room, *sequence).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Forgets a room (the poller forgets rooms the server no longer has).
+    fn remove<'a>(&'a self, room: &'a str) -> StoreFuture<'a, ()>;
+}
+
+impl<S: CheckpointStore + ?Sized> CheckpointStore for Arc<S> {
+    fn load(&self) -> StoreFuture<'_, Checkpoints> {
+        (**self).load()
+    }
+
+    fn save<'a>(&'a self, room: &'a str, sequence: i64) -> StoreFuture<'a, ()> {
+        (**self).save(room, sequence)
+    }
+
+    fn save_many<'a>(&'a self, entries: &'a [(String, i64)]) -> StoreFuture<'a, ()> {
+        (**self).save_many(entries)
+    }
+
+    fn remove<'a>(&'a self, room: &'a str) -> StoreFuture<'a, ()> {
+        (**self).remove(room)
+    }
+}
+
+/// Why a checkpoint could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// Reading or writing the file failed.
+    #[error("cannot {action} the checkpoint file {}", path.display())]
+    Io {
+        /// `"read"` or `"write"`.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: io::Error,
+    },
+    /// The file exists but is not a checkpoint file. It is left as it is: starting over from
+    /// nothing would deliver every event again.
+    #[error("the checkpoint file {} is not a checkpoint", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A store of your own failed.
+    #[error("the checkpoint store failed")]
+    Other(#[source] BoxError),
+}
+
+/// Checkpoints in memory, lost when the process ends: for tests, and for tailing events without
+/// a restart guarantee.
+///
+/// Clones share the same checkpoints.
+///
+/// ```
+/// # tokio_test_block(async {
+/// use classroom_api::checkpoint::{CheckpointStore, MemoryStore};
+///
+/// let store = MemoryStore::new();
+/// store.save("room-1", 7).await.unwrap();
+/// assert_eq!(store.snapshot().get("room-1"), Some(&7));
+/// # });
+/// # fn tokio_test_block(f: impl std::future::Future<Output = ()>) {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    rooms: Arc<Mutex<Checkpoints>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    /// A store holding `checkpoints`.
+    pub fn with(checkpoints: Checkpoints) -> Self {
+        MemoryStore {
+            rooms: Arc::new(Mutex::new(checkpoints)),
+        }
+    }
+
+    /// The checkpoints now.
+    pub fn snapshot(&self) -> Checkpoints {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Checkpoints> {
+        self.rooms.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl CheckpointStore for MemoryStore {
+    fn load(&self) -> StoreFuture<'_, Checkpoints> {
+        let rooms = self.snapshot();
+        Box::pin(async move { Ok(rooms) })
+    }
+
+    fn save<'a>(&'a self, room: &'a str, sequence: i64) -> StoreFuture<'a, ()> {
+        self.lock().insert(room.to_owned(), sequence);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn save_many<'a>(&'a self, entries: &'a [(String, i64)]) -> StoreFuture<'a, ()> {
+        self.lock().extend(entries.iter().cloned());
+        Box::pin(async { Ok(()) })
+    }
+
+    fn remove<'a>(&'a self, room: &'a str) -> StoreFuture<'a, ()> {
+        self.lock().remove(room);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Checkpoints in a JSON file (`{"version": 1, "rooms": {"<room uuid>": <sequence>}}`).
+///
+/// Every save writes the whole file to a temporary file beside it (`.<name>.tmp`), flushes it
+/// to disk, renames it over the file and flushes the directory: after a crash at any point the
+/// file holds either the previous checkpoints or the new ones, never a mix. A missing file reads
+/// as no checkpoints; a file that is not a checkpoint file is an error rather than a fresh start.
+///
+/// Clones share the same file and cache. Use one file per poller.
+///
+/// ```no_run
+/// # async fn example(client: classroom_api::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// use classroom_api::checkpoint::FileStore;
+/// use classroom_api::poller::Poller;
+///
+/// let poller = Poller::builder(client)
+///     .checkpoint_store(FileStore::new("classroom-events.json"))
+///     .build();
+/// # let _ = poller;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct FileStore {
+    inner: Arc<FileInner>,
+}
+
+struct FileInner {
+    path: PathBuf,
+    /// The file's contents once read; writes are serialised by this lock.
+    cache: tokio::sync::Mutex<Option<Checkpoints>>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FileFormat {
+    version: u32,
+    rooms: Checkpoints,
+}
+
+const FORMAT_VERSION: u32 = 1;
+
+impl FileStore {
+    /// A store in the file at `path` (created on the first save; its folder must exist).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileStore {
+            inner: Arc::new(FileInner {
+                path: path.into(),
+                cache: tokio::sync::Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Applies `change` to the checkpoints and writes them, all under the lock.
+    async fn update(&self, change: impl FnOnce(&mut Checkpoints)) -> Result<(), CheckpointError> {
+        let mut cache = self.inner.cache.lock().await;
+        let mut rooms = match cache.as_ref() {
+            Some(rooms) => rooms.clone(),
+            None => self.read().await?,
+        };
+        change(&mut rooms);
+        let bytes = serde_json::to_vec_pretty(&FileFormat {
+            version: FORMAT_VERSION,
+            rooms: rooms.clone(),
+        })
+        .map_err(|e| CheckpointError::Other(e.into()))?;
+        let path = self.inner.path.clone();
+        let written = tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
+            .await
+            .unwrap_or_else(|join| Err(io::Error::other(join)));
+        written.map_err(|source| CheckpointError::Io {
+            action: "write",
+            path: self.inner.path.clone(),
+            source,
+        })?;
+        *cache = Some(rooms);
+        Ok(())
+    }
+
+    async fn read(&self) -> Result<Checkpoints, CheckpointError> {
+        let path = self.inner.path.clone();
+        let bytes = match tokio::fs::read(&path).await {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Checkpoints::new()),
+            Err(source) => {
+                return Err(CheckpointError::Io {
+                    action: "read",
+                    path,
+                    source,
+                });
+            }
+        };
+        let file: FileFormat = serde_json::from_slice(&bytes)
+            .map_err(|source| CheckpointError::Corrupt { path, source })?;
+        Ok(file.rooms)
+    }
+}
+
+impl CheckpointStore for FileStore {
+    fn load(&self) -> StoreFuture<'_, Checkpoints> {
+        Box::pin(async move {
+            let mut cache = self.inner.cache.lock().await;
+            let rooms = self.read().await?;
+            *cache = Some(rooms.clone());
+            Ok(rooms)
+        })
+    }
+
+    fn save<'a>(&'a self, room: &'a str, sequence: i64) -> StoreFuture<'a, ()> {
+        Box::pin(self.update(move |rooms| {
+            rooms.insert(room.to_owned(), sequence);
+        }))
+    }
+
+    fn save_many<'a>(&'a self, entries: &'a [(String, i64)]) -> StoreFuture<'a, ()> {
+        Box::pin(self.update(move |rooms| rooms.extend(entries.iter().cloned())))
+    }
+
+    fn remove<'a>(&'a self, room: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.update(move |rooms| {
+            rooms.remove(room);
+        }))
+    }
+}
+
+impl fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileStore")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The temporary file a save writes before renaming it over `path`.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Write to a temporary file, flush it, rename it over `path`, flush the folder.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if path.file_name().is_none() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the checkpoint path names no file",
+        ));
+    }
+    let temp = temp_path(path);
+    let mut file = File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&temp, path)?;
+    #[cfg(unix)]
+    {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_temporary_file_sits_beside_the_file() {
+        assert_eq!(
+            temp_path(Path::new("/a/b/cp.json")),
+            Path::new("/a/b/.cp.json.tmp")
+        );
+        assert_eq!(temp_path(Path::new("cp.json")), Path::new(".cp.json.tmp"));
+    }
+}

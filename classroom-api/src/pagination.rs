@@ -1,0 +1,292 @@
+//! Listings paged by `nextId`, as streams that fetch the next page only when it is needed.
+//!
+//! Every operation of the spec that takes an optional `nextId` and answers a page (a `list` and a
+//! `nextId`) has, beside its one-page method, a `<method>_pages` method yielding [`Pages`] and a
+//! `<method>_stream` method yielding [`Items`]: `list_room_events_pages`,
+//! `list_room_events_stream`, `list_recordings_stream`, and so on. Both start from the query's
+//! `next_id` (the first page when it is unset) and end after the page whose `nextId` is null.
+//!
+//! A failed page is yielded as an `Err` once, and the stream ends there. To resume, start a new
+//! stream from [`Pages::next_id`] or [`Items::resume_from`]: nothing is skipped.
+//!
+//! ```no_run
+//! # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+//! use classroom_api::operations::ListRoomEventsQuery;
+//! use futures::StreamExt;
+//!
+//! let mut events = client.list_room_events_stream("room-1", &ListRoomEventsQuery::default());
+//! while let Some(event) = events.next().await {
+//!     match event {
+//!         Ok(event) => println!("{} {}", event.sequence, event.cmd),
+//!         Err(err) => {
+//!             // Later: resume where the stream stopped.
+//!             let query = ListRoomEventsQuery::default();
+//!             let query = match events.resume_from() {
+//!                 Some(next_id) => query.next_id(next_id),
+//!                 None => query,
+//!             };
+//!             eprintln!("{err}; resume with {query:?}");
+//!             break;
+//!         }
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::Stream;
+
+use crate::error::{DecodeError, Error, Result};
+use crate::runtime::OperationInfo;
+
+/// One page of a listing paged by `nextId`.
+///
+/// Implemented by the generator for every response type with a `list` array and a `nextId`
+/// (for example [`EventPage`](crate::types::EventPage) and
+/// [`RecordingPage`](crate::types::RecordingPage)).
+pub trait Page {
+    /// One entry of `list`.
+    type Item;
+
+    /// Where the next page starts; `None` (or an empty string) when this is the last page.
+    fn next_id(&self) -> Option<&str>;
+
+    /// The entries of `list`, in order (empty when the server sent none).
+    fn into_items(self) -> Vec<Self::Item>;
+}
+
+/// The future of one page, as [`Pages::new`] takes it.
+pub type PageFuture<P> = Pin<Box<dyn Future<Output = Result<P>> + Send>>;
+
+/// The pages of a listing, fetched one at a time as the stream is polled.
+///
+/// Made by the generated `<method>_pages` methods, or by [`Pages::new`] for a listing of your own.
+/// The stream ends after the page whose `nextId` is null or empty, or after yielding an error.
+/// A page whose `nextId` is the one that fetched it would repeat forever: it is yielded, then an
+/// error.
+pub struct Pages<P> {
+    op: &'static OperationInfo,
+    fetch: Box<dyn FnMut(Option<String>) -> PageFuture<P> + Send>,
+    next_id: Option<String>,
+    state: State<P>,
+}
+
+enum State<P> {
+    Idle,
+    Fetching(PageFuture<P>),
+    /// The last page named itself as the next one: an error comes next.
+    Repeated,
+    Done,
+}
+
+impl<P: Page> Pages<P> {
+    /// Pages starting at `start` (`None`: the first page); `fetch` gets one page from a `nextId`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(client: &classroom_api::Client) {
+    /// use classroom_api::operations::{LIST_RECORDINGS, ListRecordingsQuery};
+    /// use classroom_api::pagination::Pages;
+    ///
+    /// let client = client.clone();
+    /// let pages = Pages::new(&LIST_RECORDINGS, None, move |next_id| {
+    ///     let client = client.clone();
+    ///     let mut query = ListRecordingsQuery::default();
+    ///     query.next_id = next_id;
+    ///     Box::pin(async move { client.list_recordings("room-1", &query).await })
+    /// });
+    /// # let _ = pages;
+    /// # }
+    /// ```
+    pub fn new<F>(op: &'static OperationInfo, start: Option<String>, fetch: F) -> Self
+    where
+        F: FnMut(Option<String>) -> PageFuture<P> + Send + 'static,
+    {
+        Pages {
+            op,
+            fetch: Box::new(fetch),
+            next_id: start,
+            state: State::Idle,
+        }
+    }
+
+    /// The `nextId` of the next request: `None` for the first page, or once the stream is done
+    /// (see [`Pages::is_done`]). After an error, it is the `nextId` of the page that failed, so a
+    /// new stream from it resumes exactly there.
+    pub fn next_id(&self) -> Option<&str> {
+        self.next_id.as_deref()
+    }
+
+    /// Whether the stream has ended, after the last page or after an error.
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    /// The items of every page, one at a time.
+    pub fn items(self) -> Items<P> {
+        Items {
+            pages: self,
+            buffer: VecDeque::new(),
+            current: None,
+        }
+    }
+
+    fn repeated(&self, cursor: &str) -> Error {
+        Error::Decode(Box::new(DecodeError {
+            operation: self.op.id,
+            path: String::new(),
+            status: 200,
+            content_type: None,
+            body_prefix: String::new(),
+            reason: format!(
+                "the page fetched with nextId {cursor:?} has the same nextId: the listing would repeat forever"
+            ),
+            request_id: None,
+        }))
+    }
+}
+
+impl<P: Page> Stream for Pages<P> {
+    type Item = Result<P>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            match &mut this.state {
+                State::Done => return Poll::Ready(None),
+                State::Repeated => {
+                    this.state = State::Done;
+                    let cursor = this.next_id.clone().unwrap_or_default();
+                    return Poll::Ready(Some(Err(this.repeated(&cursor))));
+                }
+                State::Idle => {
+                    let future = (this.fetch)(this.next_id.clone());
+                    this.state = State::Fetching(future);
+                }
+                State::Fetching(future) => {
+                    let result = match future.as_mut().poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(result) => result,
+                    };
+                    let page = match result {
+                        Ok(page) => page,
+                        Err(err) => {
+                            // `next_id` stays the failed page's, for resuming.
+                            this.state = State::Done;
+                            return Poll::Ready(Some(Err(err)));
+                        }
+                    };
+                    let next = page.next_id().filter(|n| !n.is_empty()).map(str::to_owned);
+                    this.state = match &next {
+                        None => State::Done,
+                        Some(next) if Some(next) == this.next_id.as_ref() => State::Repeated,
+                        Some(_) => State::Idle,
+                    };
+                    this.next_id = next;
+                    return Poll::Ready(Some(Ok(page)));
+                }
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self.state {
+            State::Done => (0, Some(0)),
+            _ => (0, None),
+        }
+    }
+}
+
+impl<P> fmt::Debug for Pages<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pages")
+            .field("operation", &self.op.id)
+            .field("next_id", &self.next_id)
+            .field(
+                "state",
+                &match self.state {
+                    State::Idle => "idle",
+                    State::Fetching(_) => "fetching",
+                    State::Repeated | State::Done => "done",
+                },
+            )
+            .finish()
+    }
+}
+
+/// The items of every page of a listing, fetching the next page only when the previous one's
+/// items are used up.
+///
+/// Made by the generated `<method>_stream` methods, or by [`Pages::items`].
+pub struct Items<P: Page> {
+    pages: Pages<P>,
+    buffer: VecDeque<P::Item>,
+    /// The `nextId` that fetched the page whose items are in `buffer`.
+    current: Option<String>,
+}
+
+impl<P: Page> Items<P> {
+    /// The `nextId` to start a new stream from so that no item not yet yielded is missed:
+    /// the one of the page being read while it has items left (some of them come again), else
+    /// the one of the next page. `None` means the first page, unless [`Items::is_done`].
+    pub fn resume_from(&self) -> Option<&str> {
+        if self.buffer.is_empty() {
+            self.pages.next_id()
+        } else {
+            self.current.as_deref()
+        }
+    }
+
+    /// Whether the stream has ended, after the last item or after an error.
+    pub fn is_done(&self) -> bool {
+        self.buffer.is_empty() && self.pages.is_done()
+    }
+}
+
+// The items are only moved, never pinned.
+impl<P: Page> Unpin for Items<P> {}
+
+impl<P: Page> Stream for Items<P> {
+    type Item = Result<P::Item>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(item) = this.buffer.pop_front() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            let cursor = this.pages.next_id.clone();
+            match Pin::new(&mut this.pages).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Err(err))) => return Poll::Ready(Some(Err(err))),
+                Poll::Ready(Some(Ok(page))) => {
+                    this.current = cursor;
+                    this.buffer = page.into_items().into();
+                }
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let (_, upper) = self.pages.size_hint();
+        (self.buffer.len(), upper.map(|_| self.buffer.len()))
+    }
+}
+
+impl<P: Page> fmt::Debug for Items<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Items")
+            .field("pages", &self.pages)
+            .field("buffered", &self.buffer.len())
+            .field("current", &self.current)
+            .finish()
+    }
+}

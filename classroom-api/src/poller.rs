@@ -1,0 +1,838 @@
+//! The app-wide event poller: every event of every classroom of the app, in order, none lost.
+//!
+//! The polling endpoint (`pollAppEvents`) hands out each event once: an event in a response that
+//! is lost, or in a process that crashes before handling it, is gone from that endpoint. The
+//! [`Poller`] makes up for it with each room's re-readable history (`listRoomEvents`) and a
+//! checkpoint of the last processed `sequence` of each room ([`crate::checkpoint`]):
+//!
+//! * It hands each room's events to your handler in `sequence` order, one event at a time.
+//! * It saves the room's checkpoint after the handler returns `Ok`, and drops what it has
+//!   already handed out (the server may send an event twice).
+//! * When a room's sequence numbers jump (a lost response, events polled out of order, a restart)
+//!   it reads the missing events from the room's history, after the checkpoint.
+//! * At start, and after a poll whose response may have been lost, it reads every known room's
+//!   history after its checkpoint, so that events handed out but not processed before a crash, or
+//!   lost in flight, are found even when their room sends nothing more. Rooms are known from the
+//!   moment the poller first sees them: it saves them before handing out any of their events.
+//! * It waits `interval` between polls that return nothing, backs off on errors with the
+//!   client's [`RetryPolicy`] (without giving up on errors that may pass),
+//!   and stops after the current event when cancelled or at once when dropped.
+//! * At most `buffer` events wait for the handler: a slow handler makes the poller stop polling
+//!   rather than grow memory.
+//!
+//! # The delivery guarantee
+//!
+//! For every room the poller knows, the handler receives the events of the room's history with a
+//! sequence above the room's checkpoint in increasing sequence order, each exactly once, except
+//! that **an event whose handler call had started when the poller stopped (a crash, a drop, an
+//! error) is handed out again when a poller starts from the same checkpoints**: the checkpoint is
+//! saved after the handler returns, so the one event in flight at a stop may be seen twice, and no
+//! other. Handlers that must not repeat an effect can compare the event's `sequence` with their
+//! own records.
+//!
+//! What it cannot recover, and says so with a `tracing` warning:
+//!
+//! * sequence numbers the room's history does not have either (once a complete read of the
+//!   history goes past them, or `gap_timeout` after they were first missed): they are skipped;
+//! * events of a room that was destroyed before they could be read (the server keeps a room's
+//!   events until about an hour after it ends);
+//! * events of a room the poller never saw at all, all of whose events were in responses lost in
+//!   flight before any of them was noted (the server says nothing else about that room);
+//! * events without a room or a sequence: they are handed out as they come, unordered, without a
+//!   checkpoint, and may repeat.
+//!
+//! ```no_run
+//! # async fn example(client: classroom_api::Client) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//!
+//! use classroom_api::checkpoint::FileStore;
+//! use classroom_api::poller::Poller;
+//! use tokio_util::sync::CancellationToken;
+//!
+//! let shutdown = CancellationToken::new();
+//! let poller = Poller::builder(client)
+//!     .checkpoint_store(FileStore::new("classroom-events.json"))
+//!     .interval(Duration::from_secs(2))
+//!     .cancellation(shutdown.clone())
+//!     .build();
+//! poller
+//!     .run(|event| async move {
+//!         println!("{} #{}: cmd {}", event.room_uuid, event.sequence, event.cmd);
+//!         Ok::<_, std::io::Error>(())
+//!     })
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::checkpoint::{CheckpointError, CheckpointStore, Checkpoints, MemoryStore};
+use crate::client::{Client, RetryPolicy};
+use crate::error::Error;
+use crate::events::Event;
+use crate::operations::ListRoomEventsQuery;
+
+/// Polls the events of every classroom of the app and hands them to a handler, in order per room,
+/// with checkpoints. See the [module documentation](self) for the exact guarantee.
+pub struct Poller {
+    config: Config,
+    store: Arc<dyn CheckpointStore>,
+}
+
+#[derive(Debug, Clone)]
+struct Config {
+    client: Client,
+    interval: Duration,
+    buffer: usize,
+    gap_timeout: Duration,
+    new_rooms: NewRooms,
+    reconcile_every: Option<Duration>,
+    cancel: CancellationToken,
+}
+
+/// Where the poller starts in a room it has no checkpoint for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum NewRooms {
+    /// From the room's first event: the history before the first polled event is read too.
+    #[default]
+    FromBeginning,
+    /// From the first event polled: earlier events of the room are not handed out.
+    FromFirstSeen,
+}
+
+/// Builds a [`Poller`].
+pub struct PollerBuilder {
+    config: Config,
+    store: Option<Arc<dyn CheckpointStore>>,
+}
+
+/// Why [`Poller::run`] stopped.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PollerError<E> {
+    /// Polling failed in a way that waiting will not fix (credentials, a 4xx answer).
+    Api(Error),
+    /// A checkpoint could not be read or saved.
+    Checkpoint(CheckpointError),
+    /// The handler returned an error; its event was not checkpointed and comes again on the next
+    /// start.
+    Handler(E),
+}
+
+impl Poller {
+    /// Starts building a poller for the app of `client`.
+    ///
+    /// Defaults: checkpoints in memory ([`MemoryStore`]), a poll every second when there is
+    /// nothing new, 256 events buffered, holes given up after 30 seconds, new rooms read from
+    /// their first event, no periodic reconciliation, never cancelled (drop the future to stop).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(client: classroom_api::Client) {
+    /// use std::time::Duration;
+    ///
+    /// use classroom_api::checkpoint::FileStore;
+    /// use classroom_api::poller::{NewRooms, Poller};
+    ///
+    /// let poller = Poller::builder(client)
+    ///     .checkpoint_store(FileStore::new("classroom-events.json"))
+    ///     .interval(Duration::from_millis(500))
+    ///     .buffer(1024)
+    ///     .new_rooms(NewRooms::FromFirstSeen)
+    ///     .build();
+    /// # let _ = poller;
+    /// # }
+    /// ```
+    pub fn builder(client: Client) -> PollerBuilder {
+        PollerBuilder {
+            config: Config {
+                client,
+                interval: Duration::from_secs(1),
+                buffer: 256,
+                gap_timeout: Duration::from_secs(30),
+                new_rooms: NewRooms::default(),
+                reconcile_every: None,
+                cancel: CancellationToken::new(),
+            },
+            store: None,
+        }
+    }
+
+    /// The token that stops [`Poller::run`] gracefully (the one given to
+    /// [`PollerBuilder::cancellation`], or one of its own).
+    pub fn cancellation_token(&self) -> CancellationToken {
+        self.config.cancel.clone()
+    }
+
+    /// Polls until cancelled, handing every event to `handler`, one at a time.
+    ///
+    /// After `handler` returns `Ok`, the event's room checkpoint is saved. When it returns `Err`,
+    /// the poller stops and returns [`PollerError::Handler`]; the event is handed out again on
+    /// the next start. On cancellation, the event being handled is finished and checkpointed,
+    /// and `run` returns `Ok(())`; events buffered but not handled are read again from their
+    /// rooms' history on the next start. Dropping the future stops everything at once.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: classroom_api::Client) {
+    /// use classroom_api::events::EventPayload;
+    /// use classroom_api::poller::Poller;
+    ///
+    /// let poller = Poller::builder(client).build();
+    /// let shutdown = poller.cancellation_token();
+    /// let task = tokio::spawn(poller.run(|event| async move {
+    ///     if let EventPayload::RoomState(state) = &event.payload {
+    ///         println!("room {} is now {:?}", event.room_uuid, state.state);
+    ///     }
+    ///     Ok::<_, std::convert::Infallible>(())
+    /// }));
+    /// // ...
+    /// shutdown.cancel();
+    /// task.await.unwrap().unwrap();
+    /// # }
+    /// ```
+    pub async fn run<H, Fut, E>(self, handler: H) -> Result<(), PollerError<E>>
+    where
+        H: FnMut(Event) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+    {
+        let checkpoints = self.store.load().await.map_err(PollerError::Checkpoint)?;
+        let stop = self.config.cancel.child_token();
+        let (tx, rx) = mpsc::channel(self.config.buffer.max(1));
+        let producer = Producer::new(&self.config, &*self.store, checkpoints, tx);
+        let producer_stop = stop.clone();
+        let producer = async move {
+            tokio::select! {
+                biased;
+                () = producer_stop.cancelled() => Ok(()),
+                result = producer.run() => result,
+            }
+        };
+        let consumer = consume(rx, handler, &*self.store, &stop);
+        tokio::pin!(producer, consumer);
+        tokio::select! {
+            result = &mut consumer => {
+                stop.cancel();
+                result
+            }
+            result = &mut producer => {
+                // Polling has stopped: let the handler finish its event, then stop.
+                stop.cancel();
+                let consumed = consumer.await;
+                match result {
+                    Ok(()) | Err(Halt::Closed) => consumed,
+                    Err(Halt::Api(err)) => Err(PollerError::Api(err)),
+                    Err(Halt::Checkpoint(err)) => Err(PollerError::Checkpoint(err)),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Poller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Poller")
+            .field("interval", &self.config.interval)
+            .field("buffer", &self.config.buffer)
+            .field("gap_timeout", &self.config.gap_timeout)
+            .field("new_rooms", &self.config.new_rooms)
+            .field("reconcile_every", &self.config.reconcile_every)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PollerBuilder {
+    /// Where checkpoints are kept (default: in memory, lost when the process ends).
+    #[must_use]
+    pub fn checkpoint_store(mut self, store: impl CheckpointStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// How long to wait before polling again after a poll that returned no event (default 1 s).
+    /// After a poll that returned events, the next poll is made at once.
+    #[must_use]
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.config.interval = interval;
+        self
+    }
+
+    /// How many events may wait for the handler (default 256, at least 1). When they are all
+    /// waiting, the poller stops polling until the handler catches up. Beyond them, the poller
+    /// holds at most the rest of one poll's batch or of one room's history read, and the events
+    /// of rooms waiting for a hole in their sequence numbers to be filled.
+    #[must_use]
+    pub fn buffer(mut self, events: usize) -> Self {
+        self.config.buffer = events.max(1);
+        self
+    }
+
+    /// How long a hole in a room's sequence numbers is waited for when the room's history does
+    /// not reach past it yet (default 30 s); then the events after it are handed out. A hole that
+    /// a complete read of the history shows is not there is skipped at once. While the history
+    /// cannot be read at all (the server is failing), the room waits without limit.
+    #[must_use]
+    pub fn gap_timeout(mut self, timeout: Duration) -> Self {
+        self.config.gap_timeout = timeout;
+        self
+    }
+
+    /// Where to start in rooms without a checkpoint (default [`NewRooms::FromBeginning`]).
+    #[must_use]
+    pub fn new_rooms(mut self, start: NewRooms) -> Self {
+        self.config.new_rooms = start;
+        self
+    }
+
+    /// Also read the history of every known room this often (default never). It finds events
+    /// that the polling endpoint dropped without any error and that no later event of their room
+    /// reveals, at the cost of one history request per known room per period (rooms are
+    /// forgotten once the server no longer has them).
+    #[must_use]
+    pub fn reconcile_every(mut self, period: Duration) -> Self {
+        self.config.reconcile_every = Some(period);
+        self
+    }
+
+    /// The token that stops [`Poller::run`] gracefully when cancelled.
+    #[must_use]
+    pub fn cancellation(mut self, token: CancellationToken) -> Self {
+        self.config.cancel = token;
+        self
+    }
+
+    /// Builds the poller.
+    pub fn build(self) -> Poller {
+        Poller {
+            config: self.config,
+            store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+        }
+    }
+}
+
+impl fmt::Debug for PollerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PollerBuilder")
+            .field("config", &self.config)
+            .field("custom_store", &self.store.is_some())
+            .finish()
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for PollerError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PollerError::Api(_) => f.write_str("polling the events failed"),
+            PollerError::Checkpoint(_) => f.write_str("the checkpoint store failed"),
+            PollerError::Handler(e) => write!(f, "the event handler failed: {e}"),
+        }
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for PollerError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PollerError::Api(e) => Some(e),
+            PollerError::Checkpoint(e) => Some(e),
+            PollerError::Handler(e) => Some(e),
+        }
+    }
+}
+
+/// An event for the handler, with the checkpoint to save once it is handled.
+struct Delivery {
+    event: Event,
+    checkpoint: Option<(String, i64)>,
+}
+
+/// Why the producer stopped.
+enum Halt {
+    /// The handler side is gone.
+    Closed,
+    Api(Error),
+    Checkpoint(CheckpointError),
+}
+
+impl From<CheckpointError> for Halt {
+    fn from(err: CheckpointError) -> Self {
+        Halt::Checkpoint(err)
+    }
+}
+
+async fn consume<H, Fut, E>(
+    mut rx: mpsc::Receiver<Delivery>,
+    mut handler: H,
+    store: &dyn CheckpointStore,
+    stop: &CancellationToken,
+) -> Result<(), PollerError<E>>
+where
+    H: FnMut(Event) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+{
+    loop {
+        let delivery = tokio::select! {
+            biased;
+            () = stop.cancelled() => return Ok(()),
+            delivery = rx.recv() => match delivery {
+                Some(delivery) => delivery,
+                None => return Ok(()),
+            },
+        };
+        handler(delivery.event)
+            .await
+            .map_err(PollerError::Handler)?;
+        if let Some((room, sequence)) = delivery.checkpoint {
+            store
+                .save(&room, sequence)
+                .await
+                .map_err(PollerError::Checkpoint)?;
+        }
+    }
+}
+
+/// What the producer knows of one room.
+#[derive(Default)]
+struct Room {
+    /// The highest sequence handed to the handler side (at start, the checkpoint).
+    delivered: i64,
+    /// Events received and not handed out yet, waiting for a hole before them to be filled.
+    pending: BTreeMap<i64, Event>,
+    /// The `nextId` that fetched the last page of the room's history read last time.
+    cursor: Option<String>,
+    /// Read the history even without a hole (at start, after a possibly lost response).
+    needs_backfill: bool,
+    /// No history read before this (after a failed or inconclusive read).
+    retry_at: Option<Instant>,
+    /// Failed history reads in a row.
+    failures: u32,
+    /// When a complete history read first failed to fill the current hole.
+    gap_since: Option<Instant>,
+    /// The server said the room does not exist: no more history reads without a hole.
+    gone: bool,
+}
+
+impl Room {
+    /// The first pending sequence, when there is a hole before it.
+    fn gap(&self) -> Option<i64> {
+        self.pending
+            .keys()
+            .next()
+            .copied()
+            .filter(|first| *first > self.delivered + 1)
+    }
+}
+
+struct Producer<'p> {
+    config: &'p Config,
+    store: &'p dyn CheckpointStore,
+    /// The client for polling: one attempt per call, so that every failed attempt is seen.
+    poll_client: Client,
+    tx: mpsc::Sender<Delivery>,
+    rooms: HashMap<String, Room>,
+    failures: u32,
+    last_reconcile: Instant,
+}
+
+impl<'p> Producer<'p> {
+    fn new(
+        config: &'p Config,
+        store: &'p dyn CheckpointStore,
+        checkpoints: Checkpoints,
+        tx: mpsc::Sender<Delivery>,
+    ) -> Self {
+        let rooms = checkpoints
+            .into_iter()
+            .map(|(room, sequence)| {
+                let state = Room {
+                    delivered: sequence,
+                    needs_backfill: true,
+                    ..Room::default()
+                };
+                (room, state)
+            })
+            .collect();
+        Producer {
+            config,
+            store,
+            poll_client: config.client.with_retry(RetryPolicy::none()),
+            tx,
+            rooms,
+            failures: 0,
+            last_reconcile: Instant::now(),
+        }
+    }
+
+    fn policy(&self) -> &RetryPolicy {
+        self.config.client.retry_policy()
+    }
+
+    async fn run(mut self) -> Result<(), Halt> {
+        loop {
+            self.backfill_due_rooms().await?;
+            if let Some(period) = self.config.reconcile_every
+                && self.last_reconcile.elapsed() >= period
+            {
+                self.last_reconcile = Instant::now();
+                for room in self.rooms.values_mut().filter(|r| !r.gone) {
+                    room.needs_backfill = true;
+                }
+            }
+            match self.poll_client.poll_app_events().await {
+                Ok(events) => {
+                    self.failures = 0;
+                    let empty = events.is_empty();
+                    tracing::debug!(events = events.len(), "polled");
+                    self.ingest(events).await?;
+                    if empty {
+                        tokio::time::sleep(self.config.interval).await;
+                    }
+                }
+                Err(err) if is_fatal(&err) => return Err(Halt::Api(err)),
+                Err(err) => {
+                    self.failures += 1;
+                    let suspect = may_have_reached_server(&err);
+                    if suspect {
+                        // Its events are gone from the polling endpoint: read every room.
+                        for room in self.rooms.values_mut().filter(|r| !r.gone) {
+                            room.needs_backfill = true;
+                        }
+                    }
+                    let wait = self.policy().backoff(self.failures);
+                    tracing::warn!(
+                        error = %err,
+                        failures = self.failures,
+                        wait_ms = wait.as_millis() as u64,
+                        reread_rooms = suspect,
+                        "polling events failed"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// Reads the history of the rooms that need it and whose retry time has come.
+    async fn backfill_due_rooms(&mut self) -> Result<(), Halt> {
+        let now = Instant::now();
+        let due: Vec<(String, bool)> = self
+            .rooms
+            .iter()
+            .filter(|(_, r)| r.needs_backfill || r.gap().is_some())
+            .filter(|(_, r)| r.retry_at.is_none_or(|t| t <= now))
+            .map(|(name, r)| (name.clone(), r.needs_backfill))
+            .collect();
+        for (room, force) in due {
+            self.settle(&room, force).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes a polled batch: notes new rooms, drops what was handed out already, and hands out
+    /// what it can in order.
+    async fn ingest(&mut self, events: Vec<Event>) -> Result<(), Halt> {
+        let mut order: Vec<String> = Vec::new();
+        let mut by_room: HashMap<String, Vec<Event>> = HashMap::new();
+        for event in events {
+            if event.room_uuid.is_empty() || event.sequence <= 0 {
+                tracing::warn!(
+                    room_uuid = %event.room_uuid,
+                    sequence = event.sequence,
+                    cmd = event.cmd,
+                    "an event without a room or a sequence is handed out unordered"
+                );
+                self.send(Delivery {
+                    event,
+                    checkpoint: None,
+                })
+                .await?;
+                continue;
+            }
+            let list = by_room.entry(event.room_uuid.clone()).or_insert_with(|| {
+                order.push(event.room_uuid.clone());
+                Vec::new()
+            });
+            list.push(event);
+        }
+        // Note the rooms first heard of, before handing out any of their events: after a crash,
+        // the next start reads their history.
+        let new: Vec<(String, i64)> = order
+            .iter()
+            .filter(|room| !self.rooms.contains_key(*room))
+            .map(|room| {
+                let start = match self.config.new_rooms {
+                    NewRooms::FromBeginning => 0,
+                    NewRooms::FromFirstSeen => {
+                        by_room[room].iter().map(|e| e.sequence).min().unwrap_or(1) - 1
+                    }
+                };
+                (room.clone(), start)
+            })
+            .collect();
+        if !new.is_empty() {
+            self.store.save_many(&new).await?;
+            for (room, start) in &new {
+                tracing::debug!(room_uuid = %room, from = start + 1, "new room");
+                self.rooms.insert(
+                    room.clone(),
+                    Room {
+                        delivered: *start,
+                        ..Room::default()
+                    },
+                );
+            }
+        }
+        for room in order {
+            let events = by_room.remove(&room).unwrap_or_default();
+            let state = self.room(&room);
+            for event in events {
+                if event.sequence <= state.delivered {
+                    tracing::debug!(room_uuid = %room, sequence = event.sequence, "duplicate dropped");
+                    continue;
+                }
+                state.pending.entry(event.sequence).or_insert(event);
+            }
+            self.settle(&room, false).await?;
+        }
+        Ok(())
+    }
+
+    fn room(&mut self, room: &str) -> &mut Room {
+        self.rooms.entry(room.to_owned()).or_default()
+    }
+
+    /// Hands out what is in order; reads the room's history when there is a hole (or when
+    /// `force`), unless a retry time has not come; skips holes the history shows are not there.
+    async fn settle(&mut self, room: &str, force: bool) -> Result<(), Halt> {
+        self.deliver_ready(room).await?;
+        let now = Instant::now();
+        let state = self.room(room);
+        if !force && state.gap().is_none() {
+            state.gap_since = None;
+            return Ok(());
+        }
+        if state.retry_at.is_some_and(|t| t > now) {
+            return Ok(());
+        }
+        match self.backfill(room).await {
+            Ok(history_max) => {
+                let state = self.room(room);
+                state.needs_backfill = false;
+                state.gone = false;
+                state.failures = 0;
+                state.retry_at = None;
+                self.deliver_ready(room).await?;
+                let interval = self.config.interval;
+                let gap_timeout = self.config.gap_timeout;
+                let state = self.room(room);
+                let Some(first) = state.gap() else {
+                    state.gap_since = None;
+                    return Ok(());
+                };
+                if history_max.is_some_and(|max| max >= first) {
+                    return self.skip_holes(room, "not in the room's history").await;
+                }
+                let since = *state.gap_since.get_or_insert(now);
+                if now.duration_since(since) >= gap_timeout {
+                    return self
+                        .skip_holes(room, "not in the room's history in time")
+                        .await;
+                }
+                state.retry_at = Some(now + interval);
+                Ok(())
+            }
+            Err(err) if err.is_not_found() => {
+                tracing::info!(room_uuid = %room, "the room no longer exists");
+                let state = self.room(room);
+                state.needs_backfill = false;
+                state.gone = true;
+                self.skip_holes(room, "the room no longer exists").await?;
+                // Forgotten by the store (what is handed out still gets saved), but remembered
+                // here, so that a late event is still told from one handed out already.
+                self.store.remove(room).await?;
+                Ok(())
+            }
+            Err(err) if !is_transient(&err) => {
+                tracing::warn!(room_uuid = %room, error = %err, "the room's history cannot be read");
+                self.room(room).needs_backfill = false;
+                self.skip_holes(room, "the room's history cannot be read")
+                    .await
+            }
+            Err(err) => {
+                let failures = {
+                    let state = self.room(room);
+                    state.failures += 1;
+                    state.failures
+                };
+                let wait = self.policy().backoff(failures);
+                self.room(room).retry_at = Some(now + wait);
+                tracing::warn!(
+                    room_uuid = %room,
+                    error = %err,
+                    failures,
+                    wait_ms = wait.as_millis() as u64,
+                    "reading the room's history failed"
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Hands out the pending events that follow the last one handed out.
+    async fn deliver_ready(&mut self, room: &str) -> Result<(), Halt> {
+        let state = self.room(room);
+        if state
+            .pending
+            .first_key_value()
+            .is_some_and(|(first, _)| *first <= state.delivered)
+        {
+            // Handed out already: never again.
+            state.pending = state.pending.split_off(&(state.delivered + 1));
+        }
+        loop {
+            let state = self.room(room);
+            let next = state.delivered + 1;
+            let Some(event) = state.pending.remove(&next) else {
+                return Ok(());
+            };
+            self.send(Delivery {
+                event,
+                checkpoint: Some((room.to_owned(), next)),
+            })
+            .await?;
+            self.room(room).delivered = next;
+        }
+    }
+
+    /// Gives up on every hole of a room, handing out all its pending events in order.
+    async fn skip_holes(&mut self, room: &str, why: &str) -> Result<(), Halt> {
+        loop {
+            self.deliver_ready(room).await?;
+            let state = self.room(room);
+            let Some(first) = state.gap() else {
+                state.gap_since = None;
+                state.retry_at = None;
+                return Ok(());
+            };
+            if state.delivered == 0 {
+                tracing::debug!(room_uuid = %room, first, "the room's history starts at {first}");
+            } else {
+                tracing::warn!(
+                    room_uuid = %room,
+                    from = state.delivered + 1,
+                    to = first - 1,
+                    why,
+                    "events skipped"
+                );
+            }
+            state.delivered = first - 1;
+        }
+    }
+
+    /// Reads the room's history after what was handed out into `pending`; returns the highest
+    /// sequence the history has.
+    async fn backfill(&mut self, room: &str) -> Result<Option<i64>, Error> {
+        let (after, cursor) = {
+            let state = self.room(room);
+            (state.delivered, state.cursor.clone())
+        };
+        let read = match read_history(&self.config.client, room, after, cursor.clone()).await {
+            // The remembered cursor may have expired: read from the start.
+            Err(err) if cursor.is_some() && !err.is_not_found() && !is_transient(&err) => {
+                read_history(&self.config.client, room, after, None).await
+            }
+            other => other,
+        }?;
+        let state = self.room(room);
+        state.cursor = read.last_cursor;
+        let found = read.events.len();
+        for event in read.events {
+            if event.sequence > state.delivered {
+                state.pending.entry(event.sequence).or_insert(event);
+            }
+        }
+        tracing::debug!(room_uuid = %room, after, found, "read the room's history");
+        Ok(read.max)
+    }
+
+    async fn send(&self, delivery: Delivery) -> Result<(), Halt> {
+        self.tx.send(delivery).await.map_err(|_| Halt::Closed)
+    }
+}
+
+struct History {
+    events: Vec<Event>,
+    last_cursor: Option<String>,
+    max: Option<i64>,
+}
+
+/// Every event of a room's history with a sequence above `after`, from `start` on.
+async fn read_history(
+    client: &Client,
+    room: &str,
+    after: i64,
+    start: Option<String>,
+) -> Result<History, Error> {
+    let query = ListRoomEventsQuery {
+        next_id: start.clone(),
+        ..ListRoomEventsQuery::default()
+    };
+    let mut pages = client.list_room_events_pages(room, &query);
+    let mut history = History {
+        events: Vec::new(),
+        last_cursor: start,
+        max: None,
+    };
+    loop {
+        let cursor = pages.next_id().map(str::to_owned);
+        let Some(page) = pages.next().await else {
+            return Ok(history);
+        };
+        history.last_cursor = cursor;
+        for mut event in crate::pagination::Page::into_items(page?) {
+            if event.sequence <= 0 {
+                continue;
+            }
+            if event.room_uuid.is_empty() {
+                // The documents' examples of room-scoped listings send "".
+                event.room_uuid = room.to_owned();
+            }
+            history.max = history.max.max(Some(event.sequence));
+            if event.sequence > after {
+                history.events.push(event);
+            }
+        }
+    }
+}
+
+/// Errors that waiting does not fix: the poller stops on them.
+fn is_fatal(err: &Error) -> bool {
+    !is_transient(err)
+}
+
+/// Errors that may pass: transport failures, timeouts, 429 and 5xx, and unreadable answers.
+fn is_transient(err: &Error) -> bool {
+    err.is_retryable() || matches!(err, Error::Decode(_))
+}
+
+/// Whether the server may have answered a failed poll, handing out events that never arrived.
+fn may_have_reached_server(err: &Error) -> bool {
+    match err {
+        Error::Transport { not_sent, .. } => !not_sent,
+        Error::Timeout { .. } | Error::Decode(_) => true,
+        Error::Api(api) => api.status >= 500,
+        _ => false,
+    }
+}

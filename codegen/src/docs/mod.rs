@@ -1,0 +1,360 @@
+//! `cargo xtask docs-check`: what the vendor's documents say that the spec does not, and the reverse.
+//!
+//! Pure: document texts and a loaded [`Spec`](crate::Spec) go in, [`Finding`]s come out; no file IO.
+//! [`parse`] reads either document format into a [`DocModel`] (the Chinese Markdown reference with
+//! [`parse_markdown`], the English text reference with [`parse_text`]); [`check`] compares the model
+//! with the spec, applying the deliberate [`Exceptions`]; [`render`] prints the findings as text,
+//! Markdown or JSON.
+
+mod check;
+mod example;
+mod exceptions;
+mod list;
+mod markdown;
+mod render;
+mod schema;
+mod text;
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use check::check;
+pub use exceptions::{Exception, Exceptions, Shape};
+pub use markdown::parse_markdown;
+pub use render::{Format, render};
+pub use text::parse_text;
+
+/// The language, and so the format, of a vendor document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// The Chinese Markdown reference (`classroom-restful-api.zh.md`).
+    Zh,
+    /// The English plain-text reference (`classroom-restful-api.en.txt`).
+    En,
+}
+
+impl Lang {
+    /// `zh` or `en`, as the exceptions file names a document.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// What the documents say, read from one or several documents; every item knows its document and line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DocModel {
+    /// The documents read, in order.
+    pub documents: Vec<Document>,
+    /// The operations (a method and an endpoint line), in document order.
+    pub operations: Vec<DocOperation>,
+    /// The events of the English Events section, and the event types the Chinese tables name.
+    pub events: Vec<DocEvent>,
+    /// The rows of the status-code tables that carry a business code.
+    pub error_codes: Vec<DocErrorCode>,
+    /// The JSON examples.
+    pub examples: Vec<DocExample>,
+}
+
+impl DocModel {
+    /// Adds another document's model to this one.
+    pub fn merge(&mut self, other: DocModel) {
+        let offset = self.operations.len();
+        self.documents.extend(other.documents);
+        self.operations.extend(other.operations);
+        self.events.extend(other.events);
+        self.error_codes.extend(other.error_codes);
+        self.examples
+            .extend(other.examples.into_iter().map(|mut e| {
+                e.operation = e.operation.map(|i| i + offset);
+                e
+            }));
+    }
+
+    /// The language of a document of this model, by name.
+    pub fn lang_of(&self, doc: &str) -> Option<Lang> {
+        self.documents
+            .iter()
+            .find(|d| d.name == doc)
+            .map(|d| d.lang)
+    }
+
+    /// How many documented fields (parameters, request, response and event fields) the model has.
+    pub fn field_count(&self) -> usize {
+        self.operations
+            .iter()
+            .map(|o| o.path_params.len() + o.query.len() + o.request.len() + o.response.len())
+            .sum::<usize>()
+            + self.events.iter().map(|e| e.fields.len()).sum::<usize>()
+    }
+}
+
+/// One document read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// The name used in findings (a path as the user gave it).
+    pub name: String,
+    /// Its language.
+    pub lang: Lang,
+}
+
+/// A documented operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocOperation {
+    /// The document.
+    pub doc: String,
+    /// The document's language.
+    pub lang: Lang,
+    /// The section heading.
+    pub title: String,
+    /// The line of the heading.
+    pub line: usize,
+    /// The HTTP method, upper case.
+    pub method: String,
+    /// The path template as written (`/{region}/edu/apps/{appId}/v2/rooms/{roomUUid}`).
+    pub path: String,
+    /// The line of the endpoint.
+    pub path_line: usize,
+    /// The URL parameters table.
+    pub path_params: Vec<DocField>,
+    /// The query parameters table.
+    pub query: Vec<DocField>,
+    /// The request body fields, dotted (`roomProperties.schedule.startTime`).
+    pub request: Vec<DocField>,
+    /// The response fields, dotted from the envelope (`data.list.recordId`), or from an event's
+    /// `data` when the field's scope says so.
+    pub response: Vec<DocField>,
+}
+
+/// A documented field: a table row, a `<li>` of a table cell, or an item of an English field list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocField {
+    /// The dotted name.
+    pub name: String,
+    /// The type as documented (`Integer`, `String[]`, `Object 型`...), empty when none is given.
+    pub ty: String,
+    /// The line.
+    pub line: usize,
+    /// The enum values the documents name for it (`0`, `cn`, `web`...).
+    pub values: Vec<String>,
+    /// The table (or list) the field comes from, to tell which fields are documented together.
+    pub group: usize,
+    /// What the name is relative to.
+    pub scope: Scope,
+}
+
+/// What a documented field's name is relative to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The request body, the response envelope, or a parameter list.
+    Body,
+    /// The `data` of each event the operation returns (the pop-up quiz and poll tables).
+    EventData,
+}
+
+/// A documented event type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocEvent {
+    /// The document.
+    pub doc: String,
+    /// The line that names the `cmd`.
+    pub line: usize,
+    /// The `cmd` value.
+    pub cmd: i64,
+    /// The fields of its `data`, dotted.
+    pub fields: Vec<DocField>,
+}
+
+/// A row of a status-code table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocErrorCode {
+    /// The document.
+    pub doc: String,
+    /// The line.
+    pub line: usize,
+    /// The HTTP status.
+    pub status: Option<u16>,
+    /// The business code.
+    pub code: i64,
+    /// The description.
+    pub description: String,
+}
+
+/// A JSON example.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocExample {
+    /// The document.
+    pub doc: String,
+    /// The line where the JSON starts.
+    pub line: usize,
+    /// The operation (an index into [`DocModel::operations`]), `None` for the common examples.
+    pub operation: Option<usize>,
+    /// What the example shows.
+    pub kind: ExampleKind,
+    /// The example made valid JSON, or why it could not be.
+    pub json: Result<Value, String>,
+    /// The example's lines as written, the first at [`line`](Self::line), to locate a field.
+    pub lines: Vec<String>,
+}
+
+/// What an example shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExampleKind {
+    /// A request body.
+    Request,
+    /// A successful response (of its operation, or the common envelope).
+    Response,
+    /// An error response.
+    Error,
+    /// The `data` of one event of the operation's response.
+    EventData,
+}
+
+/// A document that cannot be read as a vendor reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocError {
+    /// The document.
+    pub doc: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for DocError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.doc, self.message)
+    }
+}
+
+impl std::error::Error for DocError {}
+
+/// Reads a vendor document: Markdown (`.md`) is the Chinese reference, anything else the English text.
+///
+/// Fails when no operation is found, which means the text is not a Flexible Classroom REST reference.
+pub fn parse(name: &str, text: &str) -> Result<DocModel, DocError> {
+    let model = if name.ends_with(".md") || text.contains("接入点：") {
+        parse_markdown(name, text)
+    } else {
+        parse_text(name, text)
+    };
+    if model.operations.is_empty() {
+        return Err(DocError {
+            doc: name.to_owned(),
+            message: "no operation found (no `方法：`/`接入点：` or `Method:`/`Endpoint:` lines); \
+                      is this the vendor's REST reference?"
+                .into(),
+        });
+    }
+    Ok(model)
+}
+
+/// One thing the documents and the spec disagree on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// What kind of disagreement.
+    pub kind: Kind,
+    /// What the finding is about, stable across edits that move lines; exceptions name it.
+    pub key: String,
+    /// The document (or the spec, or the exceptions file) where it shows.
+    pub doc: String,
+    /// The line in that document.
+    pub line: usize,
+    /// The operationId, the section title, or `cmd N`.
+    pub operation: String,
+    /// What is missing or wrong.
+    pub message: String,
+    /// The JSON pointer of the spec location to change.
+    pub spec_pointer: String,
+    /// The line of that location in the spec.
+    pub spec_line: Option<usize>,
+    /// The reason recorded in the exceptions file, when the spec differs on purpose.
+    pub exception: Option<String>,
+}
+
+impl Finding {
+    /// Whether the finding is not a recorded exception.
+    pub fn is_open(&self) -> bool {
+        self.exception.is_none()
+    }
+}
+
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $variant:ident = $id:literal,)*) => {
+        /// The kind of a finding; [`Kind::id`] is its stable identifier.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Kind {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Kind {
+            /// Every kind, in report order.
+            pub const ALL: &[Kind] = &[$(Kind::$variant,)*];
+
+            /// The stable identifier (`request-field-missing`).
+            pub fn id(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $id,)*
+                }
+            }
+
+            /// The kind with this identifier.
+            pub fn from_id(id: &str) -> Option<Kind> {
+                match id {
+                    $($id => Some(Kind::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    /// A documented operation (method and path) that the spec does not have.
+    OperationMissing = "operation-missing",
+    /// A spec operation that no document describes.
+    OperationUndocumented = "operation-undocumented",
+    /// Two sections of one document describe the same method and path.
+    OperationDuplicate = "operation-duplicate",
+    /// A documented query parameter that the spec's operation does not have.
+    ParameterMissing = "parameter-missing",
+    /// A documented request body field that the spec's request schema does not have.
+    RequestFieldMissing = "request-field-missing",
+    /// A documented response field that the spec's response schema does not have.
+    ResponseFieldMissing = "response-field-missing",
+    /// A value the documents list for a field that the spec's enum does not have.
+    EnumValueMissing = "enum-value-missing",
+    /// A documented event `cmd` that the spec's `Event` does not have.
+    EventMissing = "event-missing",
+    /// A documented field of an event's data that the spec's event schema does not have.
+    EventFieldMissing = "event-field-missing",
+    /// An event `cmd` of the spec that no document names.
+    EventUndocumented = "event-undocumented",
+    /// A business code of a status-code table that `x-error-codes` does not have.
+    ErrorCodeMissing = "error-code-missing",
+    /// A business code of `x-error-codes` that no status-code table lists.
+    ErrorCodeUndocumented = "error-code-undocumented",
+    /// A JSON example that the spec's schema rejects.
+    ExampleInvalid = "example-invalid",
+    /// A JSON example that cannot be made valid JSON.
+    ExampleUnreadable = "example-unreadable",
+    /// A recorded exception that matches no finding any more, or an exception or shape that names
+    /// an operation or schema the spec does not have.
+    ExceptionUnused = "exception-unused",
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}

@@ -1,0 +1,494 @@
+//! The SDK's benchmarks, each against the baseline a user would otherwise write, in the same run.
+//!
+//! `cargo bench -p classroom-tests --bench sdk -- [decode|decode-mem typed|decode-mem value|calls|regen|pages] [--json]`
+//! Run through `cargo xtask bench`, which adds the compile-cost figures and writes BENCHMARKS.md.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use classroom_api::events::{Event, EventPayload};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+const APP_ID: &str = "970ca35de60c44645bbae8a215061b33";
+const CERT: &str = "5cfd2fd1755d40ecb72977518be15d3b";
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Figures, by name, printed as a table or as JSON for `cargo xtask bench`.
+#[derive(Default)]
+struct Figures(BTreeMap<String, f64>);
+
+impl Figures {
+    fn set(&mut self, name: &str, value: f64) {
+        self.0.insert(name.to_owned(), value);
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let json_out = args.iter().any(|a| a == "--json");
+    let words: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let mut figures = Figures::default();
+    match words.as_slice() {
+        ["decode-mem", kind] => decode_mem(kind, &mut figures),
+        [] => {
+            decode(&mut figures);
+            calls(&mut figures);
+            regen(&mut figures);
+        }
+        list => {
+            for w in list {
+                match *w {
+                    "decode" => decode(&mut figures),
+                    "calls" => calls(&mut figures),
+                    "regen" => regen(&mut figures),
+                    other => {
+                        eprintln!(
+                            "unknown benchmark {other:?}: decode, decode-mem KIND, calls, regen"
+                        );
+                        std::process::exit(2);
+                    }
+                }
+            }
+        }
+    }
+    if json_out {
+        println!("{}", serde_json::to_string(&figures.0).unwrap());
+    } else {
+        for (k, v) in &figures.0 {
+            println!("{k:<40} {v:>14.3}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Event decoding.
+
+/// 100,000 events of mixed `cmd`: the documents' examples (dotted-key quiz and poll payloads
+/// among them), instances of every event schema of the spec, and unknown `cmd`s. Seeded.
+fn corpus(n: usize) -> Vec<u8> {
+    let spec = classroom_codegen::Spec::load(&read("spec/classroom.yaml"), "spec/classroom.yaml")
+        .unwrap()
+        .value;
+    let mut rng = StdRng::seed_from_u64(0x00c1_a55e);
+    let mut templates: Vec<Value> = Vec::new();
+    for f in ["listRoomEvents", "pollAppEvents", "listWidgetEvents"] {
+        let v: Value =
+            serde_json::from_str(&read(&format!("tests/fixtures/examples/{f}.response.json")))
+                .unwrap();
+        match &v["data"] {
+            Value::Array(list) => templates.extend(list.iter().cloned()),
+            d => templates.extend(d["list"].as_array().cloned().unwrap_or_default()),
+        }
+    }
+    for i in 1..=7 {
+        let data: Value = serde_json::from_str(&read(&format!(
+            "tests/fixtures/examples/event.1110.{i}.json"
+        )))
+        .unwrap();
+        templates
+            .push(json!({"roomUuid": "r", "cmd": 1110, "sequence": 0, "version": 1, "data": data}));
+    }
+    let variants: Vec<Value> = spec
+        .pointer("/components/schemas/Event/oneOf")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(n * 300);
+    out.push(b'[');
+    for i in 0..n {
+        let mut event = match rng.random_range(0..10) {
+            0..=3 => templates[rng.random_range(0..templates.len())].clone(),
+            4..=8 => classroom_tests::instance(
+                &spec,
+                &variants[rng.random_range(0..variants.len())],
+                &mut rng,
+                0,
+            ),
+            _ => {
+                json!({"roomUuid": "r", "cmd": 9000 + rng.random_range(0..50), "sequence": 0, "version": 1,
+                        "data": {"something": rng.random::<u32>(), "new": ["a", "b"]}})
+            }
+        };
+        event["sequence"] = json!(i);
+        event["roomUuid"] = json!(format!("room-{}", rng.random_range(0..500)));
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, &event).unwrap();
+    }
+    out.push(b']');
+    out
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn decode(f: &mut Figures) {
+    let bytes = corpus(100_000);
+    let runs = 7;
+    let mut typed = Vec::new();
+    let mut value = Vec::new();
+    let mut unknown = 0;
+    let mut malformed = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let events: Vec<Event> = serde_json::from_slice(black_box(&bytes)).unwrap();
+        typed.push(t.elapsed().as_secs_f64());
+        unknown = events
+            .iter()
+            .filter(|e| matches!(e.payload, EventPayload::Unknown { .. }))
+            .count();
+        malformed = events
+            .iter()
+            .filter(|e| matches!(e.payload, EventPayload::Malformed { .. }))
+            .count();
+        drop(black_box(events));
+        let t = Instant::now();
+        let v: Value = serde_json::from_slice(black_box(&bytes)).unwrap();
+        value.push(t.elapsed().as_secs_f64());
+        drop(black_box(v));
+    }
+    let (typed, value) = (median(typed), median(value));
+    f.set("decode.corpus_bytes", bytes.len() as f64);
+    f.set("decode.events", 100_000.0);
+    f.set("decode.unknown_events", unknown as f64);
+    f.set("decode.malformed_events", malformed as f64);
+    f.set("decode.typed_events_per_s", 100_000.0 / typed);
+    f.set("decode.value_events_per_s", 100_000.0 / value);
+    f.set("decode.ratio_typed_over_value_time", typed / value);
+    for kind in ["typed", "value"] {
+        // Peak memory in a fresh process each, so neither sees the other's heap.
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["decode-mem", kind, "--json"])
+            .output()
+            .unwrap();
+        let figures: BTreeMap<String, f64> =
+            serde_json::from_slice(&out.stdout).unwrap_or_default();
+        for (k, v) in figures {
+            f.set(&k, v);
+        }
+    }
+}
+
+/// The process's peak resident set (VmHWM), in bytes.
+fn peak_rss() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb * 1024.0)
+}
+
+fn decode_mem(kind: &str, f: &mut Figures) {
+    let bytes = corpus(100_000);
+    let before = peak_rss();
+    let kept = match kind {
+        "typed" => serde_json::from_slice::<Vec<Event>>(&bytes)
+            .map(|v| v.len())
+            .unwrap(),
+        _ => serde_json::from_slice::<Value>(&bytes)
+            .map(|v| v.as_array().map_or(0, Vec::len))
+            .unwrap(),
+    };
+    black_box(kept);
+    f.set(
+        &format!("decode.{kind}_peak_mib_above_corpus"),
+        (peak_rss() - before) / (1024.0 * 1024.0),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Call overhead.
+
+/// A minimal keep-alive HTTP/1.1 server on 127.0.0.1 answering every request with `body`.
+async fn fixed_server(body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let reply: Arc<[u8]> = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+    .into();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::with_capacity(8192);
+                let mut chunk = [0u8; 8192];
+                loop {
+                    // One request: the head, then Content-Length bytes of body.
+                    let head_end = loop {
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    while buf.len() < head_end + len {
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    buf.drain(..head_end + len);
+                    if sock.write_all(&reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+const USER_BODY: &str = r#"{"msg":"Success","code":0,"ts":1658126805245,"data":{"userName":"jasoncai","userUuid":"681d9aca4924e9a84ad301e8cca438a71","role":"1","userProperties":{},"updateTime":1658126782174,"streamUuid":"1417753684","state":1}}"#;
+const OK_BODY: &str = r#"{"msg":"Success","code":0,"ts":1610167740309}"#;
+
+/// Runs `total` calls of `call` with `concurrency` in flight; returns calls per second.
+async fn drive<F, Fut>(total: usize, concurrency: usize, call: F) -> f64
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    use futures::stream::{self, StreamExt};
+    let t = Instant::now();
+    stream::iter(0..total)
+        .for_each_concurrent(concurrency, call)
+        .await;
+    total as f64 / t.elapsed().as_secs_f64()
+}
+
+fn calls(f: &mut Figures) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let user_url = fixed_server(USER_BODY).await;
+        let ok_url = fixed_server(OK_BODY).await;
+        let sdk_user = classroom_api::Client::builder(APP_ID)
+            .region(classroom_api::types::Region::China)
+            .credentials(classroom_api::Credentials::app_certificate(CERT).unwrap())
+            .base_url(&user_url)
+            .build()
+            .unwrap();
+        let sdk_ok = classroom_api::Client::builder(APP_ID)
+            .region(classroom_api::types::Region::China)
+            .credentials(classroom_api::Credentials::app_certificate(CERT).unwrap())
+            .base_url(&ok_url)
+            .build()
+            .unwrap();
+        let plain = reqwest::Client::new();
+        let token = classroom_api::AppTokenProvider::new(
+            classroom_api::token::AppId::new(APP_ID).unwrap(),
+            classroom_api::token::AppCertificate::new(CERT).unwrap(),
+        )
+        .token()
+        .unwrap();
+        let auth = format!("agora token={}", token.as_str());
+        let body = classroom_api::types::CreateRoomRequest::new(
+            "Math 101",
+            classroom_api::types::RoomType::SmallClass,
+        );
+        for concurrency in [1usize, 64] {
+            let total = if concurrency == 1 { 3_000 } else { 20_000 };
+            let mut sdk_get = Vec::new();
+            let mut base_get = Vec::new();
+            let mut sdk_post = Vec::new();
+            let mut base_post = Vec::new();
+            // Interleaved rounds, so both sides see the same machine.
+            for _ in 0..3 {
+                sdk_get.push(
+                    drive(total, concurrency, |i| {
+                        let c = &sdk_user;
+                        async move {
+                            let u = c
+                                .get_user("room-1", &format!("u{}", i % 100))
+                                .await
+                                .unwrap();
+                            black_box(u);
+                        }
+                    })
+                    .await,
+                );
+                base_get.push(
+                    drive(total, concurrency, |i| {
+                        let (c, auth, url) = (&plain, &auth, &user_url);
+                        async move {
+                            let r = c
+                                .get(format!(
+                                    "{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u{}",
+                                    i % 100
+                                ))
+                                .header("authorization", auth)
+                                .send()
+                                .await
+                                .unwrap();
+                            let bytes = r.bytes().await.unwrap();
+                            let v: Value = serde_json::from_slice(&bytes).unwrap();
+                            assert_eq!(v["code"], 0);
+                            black_box(v);
+                        }
+                    })
+                    .await,
+                );
+                sdk_post.push(
+                    drive(total, concurrency, |i| {
+                        let (c, body) = (&sdk_ok, &body);
+                        async move {
+                            c.create_room(&format!("room-{i}"), body).await.unwrap();
+                        }
+                    })
+                    .await,
+                );
+                base_post.push(
+                    drive(total, concurrency, |i| {
+                        let (c, auth, url, body) = (&plain, &auth, &ok_url, &body);
+                        async move {
+                            let r = c
+                                .post(format!("{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-{i}"))
+                                .header("authorization", auth)
+                                .json(body)
+                                .send()
+                                .await
+                                .unwrap();
+                            let bytes = r.bytes().await.unwrap();
+                            let v: Value = serde_json::from_slice(&bytes).unwrap();
+                            assert_eq!(v["code"], 0);
+                        }
+                    })
+                    .await,
+                );
+            }
+            let (sg, bg, sp, bp) = (
+                median(sdk_get),
+                median(base_get),
+                median(sdk_post),
+                median(base_post),
+            );
+            f.set(&format!("calls.c{concurrency}.get_user.sdk_rps"), sg);
+            f.set(&format!("calls.c{concurrency}.get_user.baseline_rps"), bg);
+            f.set(
+                &format!("calls.c{concurrency}.get_user.ratio_sdk_over_baseline_time"),
+                bg / sg,
+            );
+            f.set(&format!("calls.c{concurrency}.create_room.sdk_rps"), sp);
+            f.set(
+                &format!("calls.c{concurrency}.create_room.baseline_rps"),
+                bp,
+            );
+            f.set(
+                &format!("calls.c{concurrency}.create_room.ratio_sdk_over_baseline_time"),
+                bp / sp,
+            );
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Regeneration.
+
+/// The spec with every operation and schema replicated `factor` times under new names.
+fn scaled_spec(text: &str, factor: usize) -> String {
+    let base: Value = classroom_codegen::yaml::parse(text).unwrap().value;
+    if factor == 1 {
+        return serde_json::to_string(&base).unwrap();
+    }
+    let mut doc = base.clone();
+    let schemas = base["components"]["schemas"].as_object().unwrap().clone();
+    let paths = base["paths"].as_object().unwrap().clone();
+    let names: Vec<String> = schemas.keys().cloned().collect();
+    for k in 1..factor {
+        let rename = |v: &Value| -> Value {
+            let mut s = serde_json::to_string(v).unwrap();
+            for n in &names {
+                s = s.replace(
+                    &format!("#/components/schemas/{n}\""),
+                    &format!("#/components/schemas/{n}Copy{k}\""),
+                );
+            }
+            serde_json::from_str(&s).unwrap()
+        };
+        for (name, schema) in &schemas {
+            doc["components"]["schemas"][format!("{name}Copy{k}")] = rename(schema);
+        }
+        for (path, item) in &paths {
+            let mut item = rename(item);
+            if let Some(ops) = item.as_object_mut() {
+                for op in ops.values_mut() {
+                    if let Some(id) = op
+                        .get("operationId")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                    {
+                        op["operationId"] = json!(format!("{id}Copy{k}"));
+                    }
+                }
+            }
+            doc["paths"][format!("{path}/copy{k}")] = item;
+        }
+    }
+    serde_json::to_string(&doc).unwrap()
+}
+
+fn regen(f: &mut Figures) {
+    let text = read("spec/classroom.yaml");
+    let time = |spec: &str, runs: usize| {
+        let mut t = Vec::new();
+        let mut lines = 0;
+        for _ in 0..runs {
+            let s = Instant::now();
+            let g = classroom_codegen::generate(black_box(spec), "spec/classroom.yaml").unwrap();
+            t.push(s.elapsed().as_secs_f64());
+            lines = g.files.values().map(|c| c.lines().count()).sum::<usize>();
+        }
+        (median(t), lines)
+    };
+    let (real, lines) = time(&text, 11);
+    let (x10, lines10) = time(&scaled_spec(&text, 10), 5);
+    let (x100, lines100) = time(&scaled_spec(&text, 100), 3);
+    f.set("regen.real_ms", real * 1e3);
+    f.set("regen.real_generated_lines", lines as f64);
+    f.set("regen.x10_ms", x10 * 1e3);
+    f.set("regen.x10_generated_lines", lines10 as f64);
+    f.set("regen.x100_ms", x100 * 1e3);
+    f.set("regen.x100_generated_lines", lines100 as f64);
+    f.set("regen.ratio_x100_over_x10", x100 / x10);
+    let _ = Duration::ZERO;
+}

@@ -1,0 +1,203 @@
+//! `cargo xtask bench`: runs the SDK's benchmarks, adds the compile-cost figures, prints every
+//! figure with its target and the last recorded run, and writes BENCHMARKS.md.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::project_root;
+
+/// Arguments of `cargo xtask bench`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Print the figures without writing BENCHMARKS.md.
+    #[arg(long)]
+    no_write: bool,
+    /// Skip the clean build (the slowest figure).
+    #[arg(long)]
+    skip_clean_build: bool,
+}
+
+const MARK: &str = "<!-- figures: ";
+
+/// (figure, target, how the target reads) for the figures that have one.
+const TARGETS: &[(&str, f64, &str)] = &[
+    ("decode.ratio_typed_over_value_time", 1.0, "<= 1.00"),
+    (
+        "calls.c1.get_user.ratio_sdk_over_baseline_time",
+        1.10,
+        "<= 1.10",
+    ),
+    (
+        "calls.c1.create_room.ratio_sdk_over_baseline_time",
+        1.10,
+        "<= 1.10",
+    ),
+    (
+        "calls.c64.get_user.ratio_sdk_over_baseline_time",
+        1.10,
+        "<= 1.10",
+    ),
+    (
+        "calls.c64.create_room.ratio_sdk_over_baseline_time",
+        1.10,
+        "<= 1.10",
+    ),
+    ("pages.room_stream_events_per_s", -100_000.0, ">= 100000"),
+    ("pages.poller_events_per_s", -100_000.0, ">= 100000"),
+    ("regen.real_ms", 100.0, "< 100"),
+    ("regen.ratio_x100_over_x10", 12.0, "<= 12"),
+];
+
+fn met(value: f64, target: f64) -> bool {
+    if target < 0.0 {
+        value >= -target
+    } else {
+        value <= target
+    }
+}
+
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let root = project_root();
+    let started = Instant::now();
+    let mut figures: BTreeMap<String, f64> = BTreeMap::new();
+
+    eprintln!("running the SDK benchmarks (release build)...");
+    let out = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args([
+            "bench",
+            "-q",
+            "-p",
+            "classroom-tests",
+            "--bench",
+            "sdk",
+            "--",
+            "--json",
+        ])
+        .output()
+        .context("cannot run cargo bench")?;
+    if !out.status.success() {
+        bail!(
+            "the benchmarks failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let line = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("{}")
+        .to_owned();
+    figures.extend(
+        serde_json::from_str::<BTreeMap<String, f64>>(&line)
+            .context("the benchmark output is not JSON")?,
+    );
+
+    // Compile cost for users.
+    let generated = root.join("classroom-api/src/generated");
+    let mut lines = 0usize;
+    for entry in fs::read_dir(&generated)? {
+        lines += fs::read_to_string(entry?.path())?.lines().count();
+    }
+    figures.insert("compile.generated_lines".into(), lines as f64);
+    if !args.skip_clean_build {
+        eprintln!("clean build of classroom-api (dependencies included)...");
+        let dir = root.join("target/bench-clean");
+        let _ = fs::remove_dir_all(&dir);
+        let secs = timed(
+            Command::new(env!("CARGO"))
+                .current_dir(&root)
+                .args(["build", "-q", "-p", "classroom-api", "--target-dir"])
+                .arg(&dir),
+        )?;
+        figures.insert("compile.clean_build_s".into(), secs);
+        let _ = fs::remove_dir_all(&dir);
+    }
+    eprintln!("incremental check after touching a generated file...");
+    timed(Command::new(env!("CARGO")).current_dir(&root).args([
+        "check",
+        "-q",
+        "-p",
+        "classroom-api",
+    ]))?;
+    let types = generated.join("types.rs");
+    let text = fs::read(&types)?;
+    fs::write(&types, &text)?;
+    let secs = timed(Command::new(env!("CARGO")).current_dir(&root).args([
+        "check",
+        "-q",
+        "-p",
+        "classroom-api",
+    ]))?;
+    figures.insert("compile.check_after_touch_s".into(), secs);
+
+    let bench_md = root.join("BENCHMARKS.md");
+    let previous: BTreeMap<String, f64> = fs::read_to_string(&bench_md)
+        .ok()
+        .and_then(|t| {
+            let start = t.find(MARK)? + MARK.len();
+            let end = start + t[start..].find(" -->")?;
+            serde_json::from_str(&t[start..end]).ok()
+        })
+        .unwrap_or_default();
+    let table = render(&figures, &previous);
+    println!("{table}");
+    let missed: Vec<&str> = TARGETS
+        .iter()
+        .filter(|(k, t, _)| figures.get(*k).is_some_and(|v| !met(*v, *t)))
+        .map(|(k, _, _)| *k)
+        .collect();
+    if !missed.is_empty() {
+        println!("targets missed: {}", missed.join(", "));
+    }
+    eprintln!("done in {:.0} s", started.elapsed().as_secs_f64());
+    if !args.no_write {
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let doc = format!(
+            "# Benchmarks\n\nThe latest figures of `cargo xtask bench`, on a machine with {cores} cores.\n\
+             Every SDK figure is measured against its baseline in the same run (plain reqwest and serde_json for calls, \
+             `serde_json::Value` for decoding); a ratio of time below 1 means the SDK is faster.\n\
+             The column \"last\" is the run recorded before this one.\n\n{table}\n{MARK}{} -->\n",
+            serde_json::to_string(&figures)?
+        );
+        fs::write(&bench_md, doc)?;
+        eprintln!("wrote BENCHMARKS.md");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn timed(cmd: &mut Command) -> Result<f64> {
+    let t = Instant::now();
+    let status = cmd.status().context("cannot run cargo")?;
+    if !status.success() {
+        bail!("{cmd:?} failed");
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+fn render(figures: &BTreeMap<String, f64>, previous: &BTreeMap<String, f64>) -> String {
+    let mut out = String::from("| figure | value | target | last |\n|---|---:|---|---:|\n");
+    for (k, v) in figures {
+        let target = TARGETS
+            .iter()
+            .find(|(name, _, _)| name == k)
+            .map_or(String::new(), |(_, t, text)| {
+                format!("{text} {}", if met(*v, *t) { "(met)" } else { "(missed)" })
+            });
+        let last = previous.get(k).map_or("-".to_owned(), |p| fmt(*p));
+        out.push_str(&format!("| {k} | {} | {target} | {last} |\n", fmt(*v)));
+    }
+    out
+}
+
+fn fmt(v: f64) -> String {
+    if v.abs() >= 1000.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
+}
