@@ -6,5 +6,6 @@ mod auth;
 mod cli;
 mod faults;
 mod operations;
+mod poller;
 mod robustness;
 mod support;
