@@ -95,7 +95,11 @@ fn doc(text: &str) -> TokenStream {
 fn link_urls(line: &str) -> String {
     let mut out = String::with_capacity(line.len() + 8);
     let mut rest = line;
-    while let Some(start) = ["https://", "http://"].iter().filter_map(|p| rest.find(p)).min() {
+    while let Some(start) = ["https://", "http://"]
+        .iter()
+        .filter_map(|p| rest.find(p))
+        .min()
+    {
         let before = &rest[..start];
         let quoted = before.ends_with('<') || before.ends_with('`') || before.ends_with("](");
         let len = rest[start..]
@@ -864,11 +868,18 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
                 quote!(self.execute_nullable_data::<crate::runtime::OneOrMany<#t>>(call).await.map(|d| d.0)),
             )
         }
-        Some(t) => {
+        Some(t) if op.data_required => {
             let t = p.ty(t);
             (
                 quote!(crate::Result<#t>),
                 quote!(self.execute_data(call).await),
+            )
+        }
+        Some(t) => {
+            let t = p.ty(t);
+            (
+                quote!(crate::Result<Option<#t>>),
+                quote!(self.execute_nullable_data::<Option<#t>>(call).await),
             )
         }
         None => (
@@ -929,7 +940,8 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
 /// `<method>_pages` and `<method>_stream` for an operation with an optional `nextId` query
 /// parameter whose data is a page (see [`PageShape`]).
 fn paged_method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> Option<TokenStream> {
-    let data = op.data.as_ref()?;
+    // A listing whose `data` may be missing has no page to follow (`required: [data]` in the spec).
+    let data = op.data.as_ref().filter(|_| op.data_required)?;
     model.page_of(data)?;
     let next_id = op
         .query_params
@@ -1480,8 +1492,14 @@ mod tests {
     #[test]
     fn bare_urls_become_links() {
         assert_eq!(link_urls("see https://a.b/c."), "see <https://a.b/c>.");
-        assert_eq!(link_urls("\"http://x\" and <https://y>"), "\"<http://x>\" and <https://y>");
-        assert_eq!(link_urls("`https://z` [t](https://t)"), "`https://z` [t](https://t)");
+        assert_eq!(
+            link_urls("\"http://x\" and <https://y>"),
+            "\"<http://x>\" and <https://y>"
+        );
+        assert_eq!(
+            link_urls("`https://z` [t](https://t)"),
+            "`https://z` [t](https://t)"
+        );
         assert_eq!(link_urls("no url"), "no url");
     }
 }

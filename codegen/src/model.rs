@@ -194,6 +194,9 @@ pub struct Operation {
     pub body: Option<Body>,
     /// The type of the envelope's `data` on success, `None` when there is none.
     pub data: Option<TypeRef>,
+    /// The envelope lists `data` as required: the call fails when a success lacks it. Otherwise
+    /// the method returns `Option<T>` (except for one-or-many data, where a missing `data` is empty).
+    pub data_required: bool,
     /// The success status code.
     pub success_status: String,
     /// `deprecated: true`.
@@ -1314,7 +1317,7 @@ impl<'a> ModelBuilder<'a> {
             None => None,
             Some(rb) => self.request_body(rb, &format!("{pointer}/requestBody"), &id),
         };
-        let (success_status, data) = self.responses(op, pointer, &id)?;
+        let (success_status, data, data_required) = self.responses(op, pointer, &id)?;
         let idempotent = op
             .extensions
             .get("x-idempotent")
@@ -1333,6 +1336,7 @@ impl<'a> ModelBuilder<'a> {
             query_params,
             body,
             data,
+            data_required,
             success_status,
             deprecated: op.deprecated,
             id,
@@ -1491,13 +1495,13 @@ impl<'a> ModelBuilder<'a> {
         })
     }
 
-    /// The success status and the type of the envelope's `data`.
+    /// The success status, the type of the envelope's `data`, and whether `data` is required.
     fn responses(
         &mut self,
         op: &'a openapiv3::Operation,
         pointer: &str,
         id: &str,
-    ) -> Option<(String, Option<TypeRef>)> {
+    ) -> Option<(String, Option<TypeRef>, bool)> {
         let responses_ptr = format!("{pointer}/responses");
         let mut success = Vec::new();
         let mut error_schemas: Vec<(String, Option<String>)> = Vec::new();
@@ -1555,7 +1559,7 @@ impl<'a> ModelBuilder<'a> {
         let (status, response) = success.remove(0);
         let resp_ptr = format!("{responses_ptr}/{}", escape_token(&status));
         let Some((schema, media_count)) = self.response_schema(response) else {
-            return Some((status, None));
+            return Some((status, None, false));
         };
         if media_count > 1 {
             self.diag(
@@ -1566,7 +1570,11 @@ impl<'a> ModelBuilder<'a> {
         }
         let schema_ptr = format!("{resp_ptr}/content/application~1json/schema");
         let data = self.envelope_data(schema, &schema_ptr, id);
-        Some((status, data))
+        Some((
+            status,
+            data.as_ref().map(|(t, _)| t.clone()),
+            data.is_some_and(|(_, r)| r),
+        ))
     }
 
     fn response_schema(
@@ -1593,7 +1601,7 @@ impl<'a> ModelBuilder<'a> {
         schema: &'a ReferenceOr<Schema>,
         pointer: &str,
         id: &str,
-    ) -> Option<TypeRef> {
+    ) -> Option<(TypeRef, bool)> {
         let (name, schema) = match schema {
             ReferenceOr::Item(s) => (None, s),
             ReferenceOr::Reference { reference } => match self.component(reference) {
@@ -1632,7 +1640,7 @@ impl<'a> ModelBuilder<'a> {
         if matches!(ty, TypeRef::Json | TypeRef::Object) {
             None
         } else {
-            Some(ty)
+            Some((ty, merged.required.contains("data")))
         }
     }
 }

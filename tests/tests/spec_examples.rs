@@ -184,10 +184,14 @@ fn every_operation_is_documented() {
             english_only,
             "{at}: x-title-zh"
         );
+        // POSTs are not safe to repeat; neither is a GET that hands each event out once.
+        let hands_out_once = op["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("only once"));
         assert_eq!(
-            op.get("x-idempotent").is_some(),
-            method == "post",
-            "{at}: x-idempotent is for POST only"
+            op.get("x-idempotent").and_then(Value::as_bool),
+            (method == "post" || hands_out_once).then_some(false),
+            "{at}: x-idempotent: false on POSTs and on reads that hand out events once, absent elsewhere"
         );
         let responses = op["responses"]
             .as_object()

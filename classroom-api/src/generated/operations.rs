@@ -178,7 +178,7 @@ pub const POLL_APP_EVENTS: OperationInfo = OperationInfo {
     method: "GET",
     path: "/{region}/edu/polling/apps/{appId}/v2/rooms/sequences",
     tag: "events",
-    idempotent: true,
+    idempotent: false,
     has_body: false,
 };
 
@@ -850,7 +850,7 @@ impl crate::Client {
         room_uuid: &str,
         state: crate::types::RecordingState,
         body: Option<&crate::types::SetRecordingStateRequest>,
-    ) -> crate::Result<crate::types::RecordingStateResult> {
+    ) -> crate::Result<Option<crate::types::RecordingStateResult>> {
         let room_uuid_segment = crate::runtime::id_segment(
             &SET_RECORDING_STATE,
             "roomUuid",
@@ -873,7 +873,8 @@ impl crate::Client {
         if let Some(body) = body {
             call.json(&body)?;
         }
-        self.execute_data(call).await
+        self.execute_nullable_data::<Option<crate::types::RecordingStateResult>>(call)
+            .await
     }
     /// Update the recording configuration
     ///
@@ -1300,7 +1301,7 @@ impl crate::Client {
     ///
     /// `GET /{region}/edu/polling/apps/{appId}/v2/rooms/sequences` (operation `pollAppEvents`).
     ///
-    /// Safe to repeat: retried on transient failures.
+    /// Not safe to repeat: retried only when the request surely never reached the server.
     ///
     /// # Example
     ///
@@ -1801,7 +1802,7 @@ impl crate::Client {
         room_uuid: &str,
         resource_uuid: &str,
         body: &crate::types::PutResourceRequest,
-    ) -> crate::Result<Vec<crate::types::PublicResource>> {
+    ) -> crate::Result<Option<Vec<crate::types::PublicResource>>> {
         let room_uuid_segment = crate::runtime::id_segment(
             &PUT_RESOURCE,
             "roomUuid",
@@ -1828,7 +1829,8 @@ impl crate::Client {
         let mut call = Call::new(&PUT_RESOURCE, path);
         call.room_uuid = Some(room_uuid.to_owned());
         call.json(&body)?;
-        self.execute_data(call).await
+        self.execute_nullable_data::<Option<Vec<crate::types::PublicResource>>>(call)
+            .await
     }
     /// Get the public resources
     ///

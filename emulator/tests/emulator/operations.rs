@@ -105,7 +105,8 @@ async fn a_tour_of_all_27_operations() {
     let rec = client
         .set_recording_state(room, RecordingState::Started, None)
         .await
-        .expect("setRecordingState");
+        .expect("setRecordingState")
+        .expect("the emulator answers with data");
     assert!(rec.record_id.is_some());
     client
         .update_recording(
@@ -321,7 +322,8 @@ async fn the_schedule_ends_and_closes_a_class_on_the_emulator_clock() {
     let rec = client
         .set_recording_state("s", RecordingState::Started, None)
         .await
-        .expect("record");
+        .expect("record")
+        .expect("the emulator answers with data");
     assert!(rec.start_time.is_some());
     emu.advance_clock(Duration::from_secs(601));
     assert_eq!(emu.room(R, "s").expect("room")["state"], 2);
@@ -618,7 +620,8 @@ async fn recordings_conflict_and_page_by_next_id() {
     let started = client
         .set_recording_state("rec", RecordingState::Started, Some(&web))
         .await
-        .expect("start");
+        .expect("start")
+        .expect("the emulator answers with data");
     assert_eq!(started.state, Some(RecordingState::Started));
     assert!(
         started.streaming_url.is_some(),
@@ -646,7 +649,8 @@ async fn recordings_conflict_and_page_by_next_id() {
     let stopped = client
         .set_recording_state("rec", RecordingState::Stopped, None)
         .await
-        .expect("stop");
+        .expect("stop")
+        .expect("the emulator answers with data");
     assert_eq!(stopped.record_id, started.record_id);
     assert_eq!(stopped.state, Some(RecordingState::Stopped));
 
@@ -839,7 +843,8 @@ async fn public_resources_and_ext_apps() {
     let listed = client
         .put_resource("res", "deck", &body)
         .await
-        .expect("put");
+        .expect("put")
+        .expect("the emulator answers with data");
     assert_eq!(listed.len(), 1);
     assert!(listed[0].task_uuid.is_some(), "a conversion gives a task");
     client
