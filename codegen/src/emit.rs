@@ -769,8 +769,8 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
             continue;
         };
         match param.bound {
-            Some(Bound::Region) => pieces.push(quote!(&crate::runtime::segment(self.region_str()))),
-            Some(Bound::AppId) => pieces.push(quote!(&crate::runtime::segment(self.app_id()))),
+            Some(Bound::Region) => pieces.push(quote!(self.region_segment())),
+            Some(Bound::AppId) => pieces.push(quote!(self.app_id_segment())),
             None => {
                 let a = ident(&param.rust_name);
                 let pn = &param.name;
@@ -814,7 +814,7 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
         .find(|pp| pp.name == "roomUuid")
         .map(|pp| {
             let a = ident(&pp.rust_name);
-            quote!(call.room_uuid = Some(#a.to_owned());)
+            quote!(call.room_uuid = Some(#a);)
         });
     let mut setup = Vec::new();
     for q in op.query_params.iter().filter(|q| q.required) {

@@ -1,6 +1,7 @@
 //! The SDK's benchmarks, each against the baseline a user would otherwise write, in the same run.
 //!
-//! `cargo bench -p classroom-tests --bench sdk -- [decode|decode-mem typed|decode-mem value|calls|regen|pages] [--json]`
+//! `cargo bench -p classroom-tests --bench sdk -- [decode|decode-mem typed|decode-mem value|calls|pages|regen] [--json]`;
+//! `post-only sdk|base` runs one side of the create-room comparison alone, for `perf stat`.
 //! Run through `cargo xtask bench`, which adds the compile-cost figures and writes BENCHMARKS.md.
 
 use std::collections::BTreeMap;
@@ -53,6 +54,7 @@ fn main() {
     let mut figures = Figures::default();
     match words.as_slice() {
         ["decode-mem", kind] => decode_mem(kind, &mut figures),
+        ["post-only", side] => post_only(side, &mut figures),
         [] => {
             decode(&mut figures);
             calls(&mut figures);
@@ -354,69 +356,137 @@ fn calls(f: &mut Figures) {
             let mut base_get = Vec::new();
             let mut sdk_post = Vec::new();
             let mut base_post = Vec::new();
-            // Interleaved rounds, so both sides see the same machine.
-            for _ in 0..3 {
-                sdk_get.push(
-                    drive(total, concurrency, |i| {
-                        let c = &sdk_user;
-                        async move {
-                            let u = c
-                                .get_user("room-1", &format!("u{}", i % 100))
-                                .await
-                                .unwrap();
-                            black_box(u);
-                        }
-                    })
-                    .await,
-                );
-                base_get.push(
-                    drive(total, concurrency, |i| {
-                        let (c, auth, url) = (&plain, &auth, &user_url);
-                        async move {
-                            let r = c
-                                .get(format!(
-                                    "{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u{}",
-                                    i % 100
-                                ))
-                                .header("authorization", auth)
-                                .send()
-                                .await
-                                .unwrap();
-                            let bytes = r.bytes().await.unwrap();
-                            let v: Value = serde_json::from_slice(&bytes).unwrap();
-                            assert_eq!(v["code"], 0);
-                            black_box(v);
-                        }
-                    })
-                    .await,
-                );
-                sdk_post.push(
-                    drive(total, concurrency, |i| {
-                        let (c, body) = (&sdk_ok, &body);
-                        async move {
-                            c.create_room(&format!("room-{i}"), body).await.unwrap();
-                        }
-                    })
-                    .await,
-                );
-                base_post.push(
-                    drive(total, concurrency, |i| {
-                        let (c, auth, url, body) = (&plain, &auth, &ok_url, &body);
-                        async move {
-                            let r = c
-                                .post(format!("{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-{i}"))
-                                .header("authorization", auth)
-                                .json(body)
-                                .send()
-                                .await
-                                .unwrap();
-                            let bytes = r.bytes().await.unwrap();
-                            let v: Value = serde_json::from_slice(&bytes).unwrap();
-                            assert_eq!(v["code"], 0);
-                        }
-                    })
-                    .await,
-                );
+            // Interleaved rounds, so both sides see the same machine; the side that goes first
+            // alternates, so neither gains from warm-up or from the other's leftovers.
+            for round in 0..6 {
+                if round % 2 == 0 {
+                    sdk_get.push(
+                        drive(total, concurrency, |i| {
+                            let c = &sdk_user;
+                            async move {
+                                let u = c
+                                    .get_user("room-1", &format!("u{}", i % 100))
+                                    .await
+                                    .unwrap();
+                                black_box(u);
+                            }
+                        })
+                        .await,
+                    );
+                    base_get.push(
+                        drive(total, concurrency, |i| {
+                            let (c, auth, url) = (&plain, &auth, &user_url);
+                            async move {
+                                let r = c
+                                    .get(format!(
+                                        "{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u{}",
+                                        i % 100
+                                    ))
+                                    .header("authorization", auth)
+                                    .send()
+                                    .await
+                                    .unwrap();
+                                let bytes = r.bytes().await.unwrap();
+                                let v: Value = serde_json::from_slice(&bytes).unwrap();
+                                assert_eq!(v["code"], 0);
+                                black_box(v);
+                            }
+                        })
+                        .await,
+                    );
+                } else {
+                    base_get.push(
+                        drive(total, concurrency, |i| {
+                            let (c, auth, url) = (&plain, &auth, &user_url);
+                            async move {
+                                let r = c
+                                    .get(format!(
+                                        "{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u{}",
+                                        i % 100
+                                    ))
+                                    .header("authorization", auth)
+                                    .send()
+                                    .await
+                                    .unwrap();
+                                let bytes = r.bytes().await.unwrap();
+                                let v: Value = serde_json::from_slice(&bytes).unwrap();
+                                assert_eq!(v["code"], 0);
+                                black_box(v);
+                            }
+                        })
+                        .await,
+                    );
+                    sdk_get.push(
+                        drive(total, concurrency, |i| {
+                            let c = &sdk_user;
+                            async move {
+                                let u = c
+                                    .get_user("room-1", &format!("u{}", i % 100))
+                                    .await
+                                    .unwrap();
+                                black_box(u);
+                            }
+                        })
+                        .await,
+                    );
+                }
+                if round % 2 == 0 {
+                    sdk_post.push(
+                        drive(total, concurrency, |i| {
+                            let (c, body) = (&sdk_ok, &body);
+                            async move {
+                                c.create_room(&format!("room-{i}"), body).await.unwrap();
+                            }
+                        })
+                        .await,
+                    );
+                    base_post.push(
+                        drive(total, concurrency, |i| {
+                            let (c, auth, url, body) = (&plain, &auth, &ok_url, &body);
+                            async move {
+                                let r = c
+                                    .post(format!("{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-{i}"))
+                                    .header("authorization", auth)
+                                    .json(body)
+                                    .send()
+                                    .await
+                                    .unwrap();
+                                let bytes = r.bytes().await.unwrap();
+                                let v: Value = serde_json::from_slice(&bytes).unwrap();
+                                assert_eq!(v["code"], 0);
+                            }
+                        })
+                        .await,
+                    );
+                } else {
+                    base_post.push(
+                        drive(total, concurrency, |i| {
+                            let (c, auth, url, body) = (&plain, &auth, &ok_url, &body);
+                            async move {
+                                let r = c
+                                    .post(format!("{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-{i}"))
+                                    .header("authorization", auth)
+                                    .json(body)
+                                    .send()
+                                    .await
+                                    .unwrap();
+                                let bytes = r.bytes().await.unwrap();
+                                let v: Value = serde_json::from_slice(&bytes).unwrap();
+                                assert_eq!(v["code"], 0);
+                            }
+                        })
+                        .await,
+                    );
+                    sdk_post.push(
+                        drive(total, concurrency, |i| {
+                            let (c, body) = (&sdk_ok, &body);
+                            async move {
+                                c.create_room(&format!("room-{i}"), body).await.unwrap();
+                            }
+                        })
+                        .await,
+                    );
+                }
             }
             let (sg, bg, sp, bp) = (
                 median(sdk_get),
@@ -441,6 +511,64 @@ fn calls(f: &mut Figures) {
             );
         }
     });
+}
+
+/// One side of the create-room comparison alone, for `perf stat` (CPU time per call).
+fn post_only(side: &str, f: &mut Figures) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let url = fixed_server(OK_BODY).await;
+        let sdk = classroom_api::Client::builder(APP_ID)
+            .region(classroom_api::types::Region::China)
+            .credentials(classroom_api::Credentials::app_certificate(CERT).unwrap())
+            .base_url(&url)
+            .build()
+            .unwrap();
+        let plain = reqwest::Client::new();
+        let auth = format!("agora token={}", sdk_token());
+        let body = classroom_api::types::CreateRoomRequest::new(
+            "Math 101",
+            classroom_api::types::RoomType::SmallClass,
+        );
+        let rps = if side == "sdk" {
+            drive(100_000, 64, |i| {
+                let (c, body) = (&sdk, &body);
+                async move { c.create_room(&format!("room-{i}"), body).await.unwrap() }
+            })
+            .await
+        } else {
+            drive(100_000, 64, |i| {
+                let (c, auth, url, body) = (&plain, &auth, &url, &body);
+                async move {
+                    let r = c
+                        .post(format!("{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-{i}"))
+                        .header("authorization", auth)
+                        .json(body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+                    assert_eq!(v["code"], 0);
+                }
+            })
+            .await
+        };
+        f.set(&format!("post_only.{side}_rps"), rps);
+    });
+}
+
+fn sdk_token() -> String {
+    classroom_api::AppTokenProvider::new(
+        classroom_api::token::AppId::new(APP_ID).unwrap(),
+        classroom_api::token::AppCertificate::new(CERT).unwrap(),
+    )
+    .token()
+    .unwrap()
+    .into_string()
 }
 
 // ---------------------------------------------------------------------------------------------

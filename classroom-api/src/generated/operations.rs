@@ -442,15 +442,15 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
         ]
             .concat();
         let mut call = Call::new(&CREATE_ROOM, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }
@@ -483,9 +483,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/states/",
@@ -493,7 +493,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&SET_ROOM_STATE, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         self.execute_unit(call).await
     }
     /// Update custom classroom properties
@@ -525,16 +525,16 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/properties",
         ]
             .concat();
         let mut call = Call::new(&UPDATE_ROOM_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }
@@ -567,16 +567,16 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/properties",
         ]
             .concat();
         let mut call = Call::new(&DELETE_ROOM_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }
@@ -610,9 +610,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/groups/states/",
@@ -620,7 +620,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&SET_GROUP_STATE, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         if let Some(body) = body {
             call.json(&body)?;
         }
@@ -661,9 +661,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/users/",
@@ -671,7 +671,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&GET_USER, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         self.execute_data(call).await
     }
     /// Update custom user properties
@@ -710,9 +710,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/users/",
@@ -721,7 +721,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&UPDATE_USER_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }
@@ -761,9 +761,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/users/",
@@ -772,7 +772,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&DELETE_USER_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }
@@ -812,9 +812,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/users/",
@@ -823,7 +823,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&KICK_USER, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         if let Some(body) = body {
             call.json(&body)?;
         }
@@ -859,9 +859,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/records/states/",
@@ -869,7 +869,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&SET_RECORDING_STATE, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         if let Some(body) = body {
             call.json(&body)?;
         }
@@ -905,16 +905,16 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/records/states/1",
         ]
             .concat();
         let mut call = Call::new(&UPDATE_RECORDING, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }
@@ -947,16 +947,16 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/records",
         ]
             .concat();
         let mut call = Call::new(&LIST_RECORDINGS, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         if let Some(v) = &query.next_id {
             call.query.push(("nextId", v.to_string()));
         }
@@ -1060,9 +1060,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/widgets/",
@@ -1070,7 +1070,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&UPDATE_WIDGET, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }
@@ -1110,9 +1110,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/widgets/",
@@ -1120,7 +1120,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&DELETE_WIDGET, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         if let Some(body) = body {
             call.json(&body)?;
         }
@@ -1162,9 +1162,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/widgets/",
@@ -1173,7 +1173,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&DELETE_WIDGET_EXTRA, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }
@@ -1220,9 +1220,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/widgets/",
@@ -1232,7 +1232,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&UPDATE_WIDGET_USER_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }
@@ -1279,9 +1279,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/widgets/",
@@ -1291,7 +1291,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&DELETE_WIDGET_USER_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }
@@ -1314,9 +1314,9 @@ impl crate::Client {
     pub async fn poll_app_events(&self) -> crate::Result<Vec<crate::events::Event>> {
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/polling/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/sequences",
         ]
             .concat();
@@ -1356,16 +1356,16 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/sequences",
         ]
             .concat();
         let mut call = Call::new(&LIST_ROOM_EVENTS, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         if let Some(v) = &query.next_id {
             call.query.push(("nextId", v.to_string()));
         }
@@ -1474,9 +1474,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/widgets/",
@@ -1485,7 +1485,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&LIST_WIDGET_EVENTS, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         if let Some(v) = &query.next_id {
             call.query.push(("nextId", v.to_string()));
         }
@@ -1588,16 +1588,16 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/widgets/popupQuiz/sequences",
         ]
             .concat();
         let mut call = Call::new(&LIST_POPUP_QUIZ_EVENTS, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         if let Some(v) = &query.next_id {
             call.query.push(("nextId", v.to_string()));
         }
@@ -1699,16 +1699,16 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/widgets/poll/sequences",
         ]
             .concat();
         let mut call = Call::new(&LIST_POLL_EVENTS, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         if let Some(v) = &query.next_id {
             call.query.push(("nextId", v.to_string()));
         }
@@ -1817,9 +1817,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v1/rooms/",
             &room_uuid_segment,
             "/resources/",
@@ -1827,7 +1827,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&PUT_RESOURCE, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_nullable_data::<Option<Vec<crate::types::PublicResource>>>(call)
             .await
@@ -1860,16 +1860,16 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v1/rooms/",
             &room_uuid_segment,
             "/resources",
         ]
             .concat();
         let mut call = Call::new(&LIST_RESOURCES, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         self.execute_data(call).await
     }
     /// Delete public resources
@@ -1901,16 +1901,16 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v1/rooms/",
             &room_uuid_segment,
             "/resources",
         ]
             .concat();
         let mut call = Call::new(&DELETE_RESOURCES, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }
@@ -1950,9 +1950,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/extApps/",
@@ -1961,7 +1961,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&UPDATE_EXT_APP_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }
@@ -2001,9 +2001,9 @@ impl crate::Client {
         )?;
         let path = [
             "/",
-            &crate::runtime::segment(self.region_str()),
+            self.region_segment(),
             "/edu/apps/",
-            &crate::runtime::segment(self.app_id()),
+            self.app_id_segment(),
             "/v2/rooms/",
             &room_uuid_segment,
             "/extApps/",
@@ -2012,7 +2012,7 @@ impl crate::Client {
         ]
             .concat();
         let mut call = Call::new(&DELETE_EXT_APP_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid.to_owned());
+        call.room_uuid = Some(room_uuid);
         call.json(&body)?;
         self.execute_unit(call).await
     }

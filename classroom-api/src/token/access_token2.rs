@@ -283,13 +283,7 @@ impl AccessToken2 {
         let content = inflate(&compressed)?;
 
         let mut r = Reader::new(&content);
-        let signature = r.bytes("signature")?;
-        if signature.len() != 32 {
-            return Err(Malformed::SignatureLength {
-                len: signature.len(),
-            }
-            .into());
-        }
+        r.signature()?;
         let app_id = r.string("app id")?;
         let issue_ts = r.u32("issue time")?;
         let expire = r.u32("expire")?;

@@ -183,13 +183,7 @@ impl LegacyAccessToken {
         };
         let content = super::base64_decode(body)?;
         let mut r = Reader::new(&content);
-        let signature = r.bytes("signature")?;
-        if signature.len() != 32 {
-            return Err(Malformed::SignatureLength {
-                len: signature.len(),
-            }
-            .into());
-        }
+        let signature = r.signature()?;
         let crc_channel_name = r.u32("channel name checksum")?;
         let crc_uid = r.u32("uid checksum")?;
         let message = r.bytes("privilege message")?;

@@ -107,6 +107,17 @@ impl<'a> Reader<'a> {
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
+    /// The length-prefixed 32-byte HMAC-SHA256 signature both token formats start with.
+    pub(crate) fn signature(&mut self) -> Result<&'a [u8], Malformed> {
+        let signature = self.bytes("signature")?;
+        if signature.len() != 32 {
+            return Err(Malformed::SignatureLength {
+                len: signature.len(),
+            });
+        }
+        Ok(signature)
+    }
+
     /// Reads a `u16`-length-prefixed byte string.
     pub(crate) fn bytes(&mut self, part: &'static str) -> Result<&'a [u8], Malformed> {
         let len = self.u16(part)?;

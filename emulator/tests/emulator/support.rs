@@ -9,8 +9,7 @@ use classroom_api::token::{AppCertificate, AppId, EducationTokenBuilder};
 use classroom_api::types::Region;
 use classroom_api::{Client, Credentials, RetryPolicy};
 use classroom_emulator::{Emulator, RecordedResponse};
-use serde_json::{Map, Value, json};
-use yaml_rust2::{Yaml, YamlLoader};
+use serde_json::{Map, Value};
 
 pub const REGION: Region = Region::China;
 
@@ -149,69 +148,19 @@ pub fn operation<'a>(spec: &'a Value, id: &str) -> &'a Value {
 }
 
 /// The spec, read from `spec/classroom.yaml`, with OpenAPI 3.0's `nullable` turned into JSON
-/// Schema (as `tests/tests/spec_examples.rs` does).
+/// Schema by the project's one conversion (`classroom_codegen::json_schema`).
 pub fn json_schema_spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/classroom.yaml");
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let docs =
-            YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let mut spec = yaml_to_json(&docs[0]);
-        admit_null(&mut spec);
+        let mut spec = classroom_codegen::yaml::parse(&text)
+            .unwrap_or_else(|e| panic!("{}:{}: {}", path.display(), e.line, e.message))
+            .value;
+        classroom_codegen::json_schema::admit_null(&mut spec);
         spec
     })
-}
-
-fn admit_null(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            map.values_mut().for_each(admit_null);
-            if map.get("nullable") != Some(&Value::Bool(true)) {
-                return;
-            }
-            map.remove("nullable");
-            if let Some(Value::String(ty)) = map.get("type").cloned() {
-                map.insert("type".into(), json!([ty, "null"]));
-                if let Some(Value::Array(values)) = map.get_mut("enum") {
-                    values.push(Value::Null);
-                }
-            } else {
-                let inner = Value::Object(std::mem::take(map));
-                map.insert("anyOf".into(), json!([{"type": "null"}, inner]));
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(admit_null),
-        _ => {}
-    }
-}
-
-fn yaml_to_json(yaml: &Yaml) -> Value {
-    match yaml {
-        Yaml::Real(text) => json!(
-            text.parse::<f64>()
-                .unwrap_or_else(|e| panic!("{text}: {e}"))
-        ),
-        Yaml::Integer(n) => json!(n),
-        Yaml::String(s) => json!(s),
-        Yaml::Boolean(b) => json!(b),
-        Yaml::Array(items) => Value::Array(items.iter().map(yaml_to_json).collect()),
-        Yaml::Hash(hash) => Value::Object(
-            hash.iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Yaml::String(s) => s.clone(),
-                        Yaml::Integer(n) => n.to_string(),
-                        other => panic!("unsupported YAML key {other:?}"),
-                    };
-                    (key, yaml_to_json(v))
-                })
-                .collect(),
-        ),
-        Yaml::Null => Value::Null,
-        other => panic!("unsupported YAML node {other:?}"),
-    }
 }
 
 /// A raw request with the app token; the status, the `Retry-After` header and the JSON body.
