@@ -95,7 +95,8 @@ fn role_is_read_as_an_integer_or_a_string() {
         (json!(2), UserRole::Student),
         (json!("3"), UserRole::Assistant),
         (json!("audience"), UserRole::Student),
-        (json!("host"), UserRole::Other("host".into())),
+        (json!("host"), UserRole::Teacher),
+        (json!("HOST"), UserRole::Teacher),
         (json!("server"), UserRole::Other("server".into())),
         (json!(7), UserRole::Unknown(7)),
     ] {

@@ -494,7 +494,10 @@ fn the_real_spec_against_an_edited_copy() {
     assert!(report.fails(Level::Breaking));
     assert_eq!(report.count(Level::Breaking), 2);
     assert_eq!(report.count(Level::Warning), 1);
-    insta::assert_snapshot!("real-spec-edited-markdown", report.to_markdown());
+    // Lines of the real spec move with every edit of it: the snapshot keeps everything else.
+    insta::with_settings!({filters => vec![(r"\(line \d+\)", "(line [n])")]}, {
+        insta::assert_snapshot!("real-spec-edited-markdown", report.to_markdown());
+    });
 }
 
 #[test]
