@@ -769,8 +769,9 @@ impl ClientBuilder {
         let http = match self.http {
             Some(c) => c,
             None => {
-                let builder = reqwest::Client::builder()
-                    .user_agent(concat!("classroom-api-rust/", env!("CARGO_PKG_VERSION")));
+                // No User-Agent: a request carries only what the vendor documents (set your own
+                // with `http_client` if your gateway wants one).
+                let builder = reqwest::Client::builder();
                 match self.connect_timeout {
                     Some(t) => builder.connect_timeout(t),
                     None => builder,

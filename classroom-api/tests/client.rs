@@ -99,6 +99,19 @@ async fn sends_a_valid_education_token_and_only_documented_headers() {
         req.headers.get("api-version").is_none(),
         "no progenitor-style api-version header"
     );
+    // Only the documented headers, plus what HTTP itself needs.
+    let mut names: Vec<&str> = req.headers.keys().map(|k| k.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "accept",
+            "authorization",
+            "content-length",
+            "content-type",
+            "host"
+        ]
+    );
     let sent: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
     assert_eq!(
         sent,
