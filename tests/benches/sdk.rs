@@ -326,174 +326,62 @@ fn calls(f: &mut Figures) {
     rt.block_on(async {
         let user_url = fixed_server(USER_BODY).await;
         let ok_url = fixed_server(OK_BODY).await;
-        let sdk_user = classroom_api::Client::builder(APP_ID)
-            .region(classroom_api::types::Region::China)
-            .credentials(classroom_api::Credentials::app_certificate(CERT).unwrap())
-            .base_url(&user_url)
-            .build()
-            .unwrap();
-        let sdk_ok = classroom_api::Client::builder(APP_ID)
-            .region(classroom_api::types::Region::China)
-            .credentials(classroom_api::Credentials::app_certificate(CERT).unwrap())
-            .base_url(&ok_url)
-            .build()
-            .unwrap();
+        let sdk_user = sdk_client(&user_url);
+        let sdk_ok = sdk_client(&ok_url);
         let plain = reqwest::Client::new();
-        let token = classroom_api::AppTokenProvider::new(
-            classroom_api::token::AppId::new(APP_ID).unwrap(),
-            classroom_api::token::AppCertificate::new(CERT).unwrap(),
-        )
-        .token()
-        .unwrap();
-        let auth = format!("agora token={}", token.as_str());
+        let auth = format!("agora token={}", sdk_token());
         let body = classroom_api::types::CreateRoomRequest::new(
             "Math 101",
             classroom_api::types::RoomType::SmallClass,
         );
         for concurrency in [1usize, 64] {
             let total = if concurrency == 1 { 3_000 } else { 20_000 };
-            let mut sdk_get = Vec::new();
-            let mut base_get = Vec::new();
-            let mut sdk_post = Vec::new();
-            let mut base_post = Vec::new();
+            let (sdk_user, sdk_ok, plain, auth, user_url, ok_url, body) = (
+                &sdk_user,
+                &sdk_ok,
+                &plain,
+                auth.as_str(),
+                user_url.as_str(),
+                ok_url.as_str(),
+                &body,
+            );
+            let sdk_get = || {
+                drive(total, concurrency, move |i| async move {
+                    black_box(sdk_get_user(sdk_user, i).await);
+                })
+            };
+            let base_get = || {
+                drive(total, concurrency, move |i| async move {
+                    black_box(base_get_user(plain, auth, user_url, i).await);
+                })
+            };
+            let sdk_post = || {
+                drive(total, concurrency, move |i| {
+                    sdk_create_room(sdk_ok, body, i)
+                })
+            };
+            let base_post = || {
+                drive(total, concurrency, move |i| {
+                    base_create_room(plain, auth, ok_url, body, i)
+                })
+            };
+            let (mut sg, mut bg, mut sp, mut bp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             // Interleaved rounds, so both sides see the same machine; the side that goes first
             // alternates, so neither gains from warm-up or from the other's leftovers.
             for round in 0..6 {
                 if round % 2 == 0 {
-                    sdk_get.push(
-                        drive(total, concurrency, |i| {
-                            let c = &sdk_user;
-                            async move {
-                                let u = c
-                                    .get_user("room-1", &format!("u{}", i % 100))
-                                    .await
-                                    .unwrap();
-                                black_box(u);
-                            }
-                        })
-                        .await,
-                    );
-                    base_get.push(
-                        drive(total, concurrency, |i| {
-                            let (c, auth, url) = (&plain, &auth, &user_url);
-                            async move {
-                                let r = c
-                                    .get(format!(
-                                        "{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u{}",
-                                        i % 100
-                                    ))
-                                    .header("authorization", auth)
-                                    .send()
-                                    .await
-                                    .unwrap();
-                                let bytes = r.bytes().await.unwrap();
-                                let v: Value = serde_json::from_slice(&bytes).unwrap();
-                                assert_eq!(v["code"], 0);
-                                black_box(v);
-                            }
-                        })
-                        .await,
-                    );
+                    sg.push(sdk_get().await);
+                    bg.push(base_get().await);
+                    sp.push(sdk_post().await);
+                    bp.push(base_post().await);
                 } else {
-                    base_get.push(
-                        drive(total, concurrency, |i| {
-                            let (c, auth, url) = (&plain, &auth, &user_url);
-                            async move {
-                                let r = c
-                                    .get(format!(
-                                        "{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u{}",
-                                        i % 100
-                                    ))
-                                    .header("authorization", auth)
-                                    .send()
-                                    .await
-                                    .unwrap();
-                                let bytes = r.bytes().await.unwrap();
-                                let v: Value = serde_json::from_slice(&bytes).unwrap();
-                                assert_eq!(v["code"], 0);
-                                black_box(v);
-                            }
-                        })
-                        .await,
-                    );
-                    sdk_get.push(
-                        drive(total, concurrency, |i| {
-                            let c = &sdk_user;
-                            async move {
-                                let u = c
-                                    .get_user("room-1", &format!("u{}", i % 100))
-                                    .await
-                                    .unwrap();
-                                black_box(u);
-                            }
-                        })
-                        .await,
-                    );
-                }
-                if round % 2 == 0 {
-                    sdk_post.push(
-                        drive(total, concurrency, |i| {
-                            let (c, body) = (&sdk_ok, &body);
-                            async move {
-                                c.create_room(&format!("room-{i}"), body).await.unwrap();
-                            }
-                        })
-                        .await,
-                    );
-                    base_post.push(
-                        drive(total, concurrency, |i| {
-                            let (c, auth, url, body) = (&plain, &auth, &ok_url, &body);
-                            async move {
-                                let r = c
-                                    .post(format!("{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-{i}"))
-                                    .header("authorization", auth)
-                                    .json(body)
-                                    .send()
-                                    .await
-                                    .unwrap();
-                                let bytes = r.bytes().await.unwrap();
-                                let v: Value = serde_json::from_slice(&bytes).unwrap();
-                                assert_eq!(v["code"], 0);
-                            }
-                        })
-                        .await,
-                    );
-                } else {
-                    base_post.push(
-                        drive(total, concurrency, |i| {
-                            let (c, auth, url, body) = (&plain, &auth, &ok_url, &body);
-                            async move {
-                                let r = c
-                                    .post(format!("{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-{i}"))
-                                    .header("authorization", auth)
-                                    .json(body)
-                                    .send()
-                                    .await
-                                    .unwrap();
-                                let bytes = r.bytes().await.unwrap();
-                                let v: Value = serde_json::from_slice(&bytes).unwrap();
-                                assert_eq!(v["code"], 0);
-                            }
-                        })
-                        .await,
-                    );
-                    sdk_post.push(
-                        drive(total, concurrency, |i| {
-                            let (c, body) = (&sdk_ok, &body);
-                            async move {
-                                c.create_room(&format!("room-{i}"), body).await.unwrap();
-                            }
-                        })
-                        .await,
-                    );
+                    bg.push(base_get().await);
+                    sg.push(sdk_get().await);
+                    bp.push(base_post().await);
+                    sp.push(sdk_post().await);
                 }
             }
-            let (sg, bg, sp, bp) = (
-                median(sdk_get),
-                median(base_get),
-                median(sdk_post),
-                median(base_post),
-            );
+            let (sg, bg, sp, bp) = (median(sg), median(bg), median(sp), median(bp));
             f.set(&format!("calls.c{concurrency}.get_user.sdk_rps"), sg);
             f.set(&format!("calls.c{concurrency}.get_user.baseline_rps"), bg);
             f.set(
@@ -513,6 +401,67 @@ fn calls(f: &mut Figures) {
     });
 }
 
+/// The SDK's client, as a backend would build it, against `url`.
+fn sdk_client(url: &str) -> classroom_api::Client {
+    classroom_api::Client::builder(APP_ID)
+        .region(classroom_api::types::Region::China)
+        .credentials(classroom_api::Credentials::app_certificate(CERT).unwrap())
+        .base_url(url)
+        .build()
+        .unwrap()
+}
+
+/// getUser through the SDK.
+async fn sdk_get_user(c: &classroom_api::Client, i: usize) -> classroom_api::types::User {
+    c.get_user("room-1", &format!("u{}", i % 100))
+        .await
+        .unwrap()
+}
+
+/// The same getUser with plain reqwest and serde_json.
+async fn base_get_user(c: &reqwest::Client, auth: &str, url: &str, i: usize) -> Value {
+    let r = c
+        .get(format!(
+            "{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u{}",
+            i % 100
+        ))
+        .header("authorization", auth)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(v["code"], 0);
+    v
+}
+
+/// createRoom through the SDK.
+async fn sdk_create_room(
+    c: &classroom_api::Client,
+    body: &classroom_api::types::CreateRoomRequest,
+    i: usize,
+) {
+    c.create_room(&format!("room-{i}"), body).await.unwrap();
+}
+
+/// The same createRoom with plain reqwest and serde_json.
+async fn base_create_room(
+    c: &reqwest::Client,
+    auth: &str,
+    url: &str,
+    body: &classroom_api::types::CreateRoomRequest,
+    i: usize,
+) {
+    let r = c
+        .post(format!("{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-{i}"))
+        .header("authorization", auth)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(v["code"], 0);
+}
+
 /// One side of the create-room comparison alone, for `perf stat` (CPU time per call).
 fn post_only(side: &str, f: &mut Figures) {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -522,12 +471,7 @@ fn post_only(side: &str, f: &mut Figures) {
         .unwrap();
     rt.block_on(async {
         let url = fixed_server(OK_BODY).await;
-        let sdk = classroom_api::Client::builder(APP_ID)
-            .region(classroom_api::types::Region::China)
-            .credentials(classroom_api::Credentials::app_certificate(CERT).unwrap())
-            .base_url(&url)
-            .build()
-            .unwrap();
+        let sdk = sdk_client(&url);
         let plain = reqwest::Client::new();
         let auth = format!("agora token={}", sdk_token());
         let body = classroom_api::types::CreateRoomRequest::new(
@@ -535,25 +479,10 @@ fn post_only(side: &str, f: &mut Figures) {
             classroom_api::types::RoomType::SmallClass,
         );
         let rps = if side == "sdk" {
-            drive(100_000, 64, |i| {
-                let (c, body) = (&sdk, &body);
-                async move { c.create_room(&format!("room-{i}"), body).await.unwrap() }
-            })
-            .await
+            drive(100_000, 64, |i| sdk_create_room(&sdk, &body, i)).await
         } else {
             drive(100_000, 64, |i| {
-                let (c, auth, url, body) = (&plain, &auth, &url, &body);
-                async move {
-                    let r = c
-                        .post(format!("{url}/cn/edu/apps/{APP_ID}/v2/rooms/room-{i}"))
-                        .header("authorization", auth)
-                        .json(body)
-                        .send()
-                        .await
-                        .unwrap();
-                    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
-                    assert_eq!(v["code"], 0);
-                }
+                base_create_room(&plain, &auth, &url, &body, i)
             })
             .await
         };
@@ -561,6 +490,7 @@ fn post_only(side: &str, f: &mut Figures) {
     });
 }
 
+/// A token like the SDK's, for the baseline's `Authorization` header.
 fn sdk_token() -> String {
     classroom_api::AppTokenProvider::new(
         classroom_api::token::AppId::new(APP_ID).unwrap(),
@@ -630,12 +560,7 @@ fn pages(f: &mut Figures) {
             h[page.min(PAGES - 1)].clone()
         }))
         .await;
-        let client = classroom_api::Client::builder(APP_ID)
-            .region(classroom_api::types::Region::China)
-            .credentials(classroom_api::Credentials::app_certificate(CERT).unwrap())
-            .base_url(&url)
-            .build()
-            .unwrap();
+        let client = sdk_client(&url);
         let total = (PAGES * PAGE) as f64;
 
         // The room-events stream against plain reqwest paging into `Value`, three rounds each.
