@@ -81,14 +81,19 @@ fn doc(text: &str) -> TokenStream {
             trimmed.to_owned()
         };
         let line = if in_fence { line } else { link_urls(&line) };
-        let line = if line.is_empty() {
-            String::new()
-        } else {
-            format!(" {line}")
-        };
-        out.extend(quote!(#[doc = #line]));
+        out.extend(doc_line(&line));
     }
     out
+}
+
+/// One `#[doc]` line, with the space rustdoc expects after `///`.
+fn doc_line(line: &str) -> TokenStream {
+    let line = if line.is_empty() {
+        String::new()
+    } else {
+        format!(" {line}")
+    };
+    quote!(#[doc = #line])
 }
 
 /// Wraps bare URLs in `<...>`, so rustdoc makes them links instead of warning about them.
@@ -1097,12 +1102,7 @@ fn doc_example(text: &str) -> TokenStream {
     let mut out = doc(prose);
     out.extend(quote!(#[doc = ""]));
     for line in format!("# Example{example}").lines() {
-        let line = if line.is_empty() {
-            String::new()
-        } else {
-            format!(" {line}")
-        };
-        out.extend(quote!(#[doc = #line]));
+        out.extend(doc_line(line));
     }
     out
 }
