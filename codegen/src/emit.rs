@@ -255,6 +255,31 @@ fn arg_type(p: &Paths<'_>, t: &TypeRef) -> (TokenStream, bool) {
     }
 }
 
+/// A builder-style setter of an optional field: `fn setter(mut self, value) -> Self`.
+fn setter_tokens(
+    p: &Paths<'_>,
+    setter: &syn::Ident,
+    field: &syn::Ident,
+    wire_name: &str,
+    ty: &TypeRef,
+) -> TokenStream {
+    let (t, is_string) = arg_type(p, ty);
+    let value = if is_string {
+        quote!(value.into())
+    } else {
+        quote!(value)
+    };
+    let sd = format!(" Sets `{wire_name}`.");
+    quote! {
+        #[doc = #sd]
+        #[must_use]
+        pub fn #setter(mut self, value: #t) -> Self {
+            self.#field = Some(#value);
+            self
+        }
+    }
+}
+
 fn struct_tokens(p: &Paths<'_>, s: &StructDef) -> TokenStream {
     let name = ident(&s.name);
     let d = doc_or(&s.doc, &format!("The `{}` object.", s.name));
@@ -276,23 +301,8 @@ fn struct_tokens(p: &Paths<'_>, s: &StructDef) -> TokenStream {
         }
     });
     let setters = s.fields.iter().filter(|f| f.optional()).map(|f| {
-        let n = ident(&f.rust_name);
         let setter = format_ident!("with_{}", f.rust_name.trim_end_matches('_'));
-        let (t, is_string) = arg_type(p, &f.ty);
-        let value = if is_string {
-            quote!(value.into())
-        } else {
-            quote!(value)
-        };
-        let sd = format!(" Sets `{}`.", f.json_name);
-        quote! {
-            #[doc = #sd]
-            #[must_use]
-            pub fn #setter(mut self, value: #t) -> Self {
-                self.#n = Some(#value);
-                self
-            }
-        }
+        setter_tokens(p, &setter, &ident(&f.rust_name), &f.json_name, &f.ty)
     });
     let new_doc = if required.is_empty() {
         " Creates a value with every field unset.".to_owned()
@@ -705,22 +715,13 @@ fn query_struct(p: &Paths<'_>, op: &Operation) -> Option<TokenStream> {
         quote!(#fd pub #n: Option<#t>,)
     });
     let setters = optional.iter().map(|q| {
-        let n = ident(&q.rust_name);
-        let (t, is_string) = arg_type(p, &q.ty);
-        let value = if is_string {
-            quote!(value.into())
-        } else {
-            quote!(value)
-        };
-        let sd = format!(" Sets `{}`.", q.name);
-        quote! {
-            #[doc = #sd]
-            #[must_use]
-            pub fn #n(mut self, value: #t) -> Self {
-                self.#n = Some(#value);
-                self
-            }
-        }
+        setter_tokens(
+            p,
+            &ident(&q.rust_name),
+            &ident(&q.rust_name),
+            &q.name,
+            &q.ty,
+        )
     });
     Some(quote! {
         #[doc = #d]
