@@ -112,6 +112,7 @@ impl RetryPolicy {
 pub struct ClientBuilder {
     app_id: String,
     region: Option<Region>,
+    allow_undocumented_region: bool,
     credentials: Option<Credentials>,
     base_url: Option<String>,
     hosts: Option<Vec<String>>,
@@ -164,6 +165,7 @@ impl Client {
         ClientBuilder {
             app_id: app_id.into(),
             region: None,
+            allow_undocumented_region: false,
             credentials: None,
             base_url: None,
             hosts: None,
@@ -637,9 +639,39 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 impl ClientBuilder {
     /// The region (`cn`, `ap`, `na`, `eu`); required. It must be the region the classroom was
     /// created in, or the server answers "room not found".
+    ///
+    /// [`ClientBuilder::build`] refuses a region the vendor does not document
+    /// ([`Region::Unknown`], e.g. a mistyped `"china".parse()`), unless
+    /// [`ClientBuilder::allow_undocumented_region`] says it is meant.
     #[must_use]
     pub fn region(mut self, region: Region) -> Self {
         self.region = Some(region);
+        self
+    }
+
+    /// Accepts a region the vendor's documents do not list (default off), for the day the vendor
+    /// opens one before this crate knows it. The region is still sent as it is written, and the
+    /// failover hosts are those of North America.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// use classroom_api::types::Region;
+    /// use classroom_api::{Client, Credentials};
+    ///
+    /// let client = Client::builder("970ca35de60c44645bbae8a215061b33")
+    ///     .region(Region::Unknown("sa".to_owned()))
+    ///     .allow_undocumented_region(true)
+    ///     .credentials(Credentials::app_certificate("5cfd2fd1755d40ecb72977518be15d3b")?)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn allow_undocumented_region(mut self, allow: bool) -> Self {
+        self.allow_undocumented_region = allow;
         self
     }
 
@@ -735,12 +767,19 @@ impl ClientBuilder {
         let region = self
             .region
             .ok_or_else(|| Error::Config("a region is required".into()))?;
-        if let Region::Unknown(r) = &region
-            && (r.is_empty() || !r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        {
-            return Err(Error::Config(format!(
-                "the region {r:?} is not a valid path segment"
-            )));
+        if let Region::Unknown(r) = &region {
+            if r.is_empty() || !r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(Error::Config(format!(
+                    "the region {r:?} is not a valid path segment"
+                )));
+            }
+            if !self.allow_undocumented_region {
+                let known: Vec<&str> = Region::KNOWN.iter().map(Region::as_str).collect();
+                return Err(Error::Config(format!(
+                    "the region {r:?} is not one of the documented regions {known:?} \
+                     (call `allow_undocumented_region(true)` if it is meant)"
+                )));
+            }
         }
         let credentials = self
             .credentials

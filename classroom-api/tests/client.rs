@@ -628,6 +628,43 @@ fn the_builder_refuses_bad_configuration() {
     assert!(err.to_string().contains("http://"), "{err}");
 }
 
+#[test]
+fn a_mistyped_region_fails_the_build_unless_an_undocumented_one_is_meant() {
+    let with_region = |region: &str| {
+        Client::builder(APP_ID)
+            .region(region.parse().unwrap())
+            .credentials(Credentials::token("t").unwrap())
+    };
+    let err = with_region("china").build().unwrap_err();
+    assert!(matches!(err, classroom_api::Error::Config(_)), "{err:?}");
+    assert!(
+        err.to_string().contains(
+            r#"the region "china" is not one of the documented regions ["cn", "ap", "na", "eu"]"#
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("allow_undocumented_region"),
+        "{err}"
+    );
+    // The opt-in accepts a region the documents do not list, sent as written.
+    let client = with_region("sa")
+        .allow_undocumented_region(true)
+        .build()
+        .unwrap();
+    assert_eq!(client.region().as_str(), "sa");
+    // A documented region needs no opt-in; a region that is no path segment is refused even so.
+    assert!(with_region("eu").build().is_ok());
+    let err = with_region("c/n")
+        .allow_undocumented_region(true)
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not a valid path segment"),
+        "{err}"
+    );
+}
+
 /// A tracing writer that keeps everything written.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
