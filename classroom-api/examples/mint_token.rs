@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run -p classroom-api --example mint_token -- <scope> --app-id ID --certificate CERT \
-//!     [--user ID] [--room UUID] [--role N] [--expire SECS] [--issue-ts TS] [--salt N]
+//!     [--user ID] [--room UUID] [--role ROLE] [--expire SECS] [--issue-ts TS] [--salt N]
 //! ```
 //!
 //! Errors go to stderr, with exit code 2.
@@ -13,6 +13,7 @@ use classroom_api::token::{
     AppCertificate, AppId, EducationTokenBuilder, LegacyParams, LegacyRtmTokenBuilder,
     RtmTokenBuilder, TokenParams, random_salt, unix_now,
 };
+use classroom_api::types::UserRole;
 
 const USAGE: &str = "\
 usage: mint_token <scope> --app-id ID --certificate CERT [options]
@@ -29,7 +30,7 @@ options:
   --certificate C    32 hex characters
   --user ID          user uuid / RTM user id (1-64 bytes)
   --room UUID        room uuid (1-64 bytes)
-  --role N           classroom role, i16
+  --role ROLE        classroom role: teacher, student, assistant or an integer
   --expire SECS      seconds after the issue time (default 3600)
   --issue-ts TS      issue time, unix seconds (default now); for rtm-legacy
                      the token's ts field, the privilege expiring at TS + SECS
@@ -128,7 +129,12 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let expire: u32 = number("--expire", o.expire.as_deref())?.unwrap_or(3600);
     let issue_ts: Option<u32> = number("--issue-ts", o.issue_ts.as_deref())?;
     let salt: Option<u32> = number("--salt", o.salt.as_deref())?;
-    let role: Option<i16> = number("--role", o.role.as_deref())?;
+    // A role decodes as the API's `role` does: a name ("student", "audience") or an integer.
+    let role: UserRole = match o.role.as_deref() {
+        Some(text) => serde_json::from_value(serde_json::Value::String(text.to_owned()))
+            .map_err(|e| format!("--role: {e}"))?,
+        None => UserRole::Student,
+    };
     let user = o.user.as_deref().unwrap_or_default();
     let room = o.room.as_deref().unwrap_or_default();
 
@@ -141,7 +147,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let token = match scope.as_str() {
         "app" => edu().app_token_with(params),
         "user" => edu().user_token_with(user, params),
-        "room-user" => edu().room_user_token_with(room, user, role.unwrap_or_default(), params),
+        "room-user" => edu().room_user_token_with(room, user, role, params),
         "rtm" => RtmTokenBuilder::new(app_id.clone(), certificate.clone()).build_with(user, params),
         _ => {
             let legacy = match issue_ts {

@@ -16,7 +16,7 @@ use classroom_api::events::{Event, EventPayload};
 use classroom_api::operations::ListRoomEventsQuery;
 use classroom_api::types::{
     CreateRoomRequest, KickDirty, KickState, KickUserRequest, Region, RoomProperties, RoomSchedule,
-    RoomState, RoomType, UserOnlineState,
+    RoomState, RoomType, UserOnlineState, UserRole,
 };
 use classroom_api::{Client, Credentials};
 use classroom_emulator::{Emulator, JoinUser};
@@ -93,7 +93,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 region.as_str(),
                 &room,
                 user,
-                JoinUser::new("Student One").role(2),
+                JoinUser::new("Student One").role(UserRole::Student),
             )?;
             let found = client.get_user(&room, user).await?;
             let online = matches!(found.state, Some(UserOnlineState::Online));

@@ -11,6 +11,7 @@ use classroom_api::token::{
     ParsedToken, RtmTokenBuilder, SALT_MAX, SALT_MIN, Service, TokenError, TokenParams,
     TokenVersion, parse, privilege, service_type, unix_now,
 };
+use classroom_api::types::UserRole;
 use proptest::prelude::*;
 
 const APP_ID: &str = "970CA35de60c44645bbae8a215061b33";
@@ -104,7 +105,7 @@ fn user_token_roundtrip() {
 #[test]
 fn room_user_token_carries_rtm_chat_and_apaas_in_type_order() {
     let token = edu()
-        .room_user_token_with("123", "2882341273", 1, P)
+        .room_user_token_with("123", "2882341273", UserRole::Teacher, P)
         .unwrap();
     let t = roundtrip(token.as_str(), P);
     assert_eq!(
@@ -203,7 +204,9 @@ fn default_params_are_now_and_a_vendor_range_salt() {
 
     for token in [
         edu().user_token("u1", 60).unwrap(),
-        edu().room_user_token("r1", "u1", 2, 60).unwrap(),
+        edu()
+            .room_user_token("r1", "u1", UserRole::Student, 60)
+            .unwrap(),
         rtm().build("u1", 60).unwrap(),
     ] {
         AccessToken2::parse(token.as_str())
@@ -321,7 +324,7 @@ fn bad_ids_are_refused() {
         })
     );
     assert_eq!(
-        edu().room_user_token_with(&long, "u", 1, P),
+        edu().room_user_token_with(&long, "u", UserRole::Teacher, P),
         Err(TokenError::InvalidId {
             field: "room uuid",
             reason: IdError::TooLong { len: 65, max: 64 },
@@ -343,7 +346,7 @@ fn bad_ids_are_refused() {
         })
     );
     assert_eq!(
-        edu().room_user_token_with("room/1", "u", 1, P),
+        edu().room_user_token_with("room/1", "u", UserRole::Teacher, P),
         Err(TokenError::InvalidId {
             field: "room uuid",
             reason: IdError::InvalidChar { ch: '/', index: 4 }
@@ -361,6 +364,45 @@ fn bad_ids_are_refused() {
         .unwrap_err()
         .to_string();
     assert_eq!(msg, "invalid user id: 65 bytes long, at most 64 allowed");
+}
+
+#[test]
+fn a_room_user_token_takes_the_crates_role_and_refuses_one_without_an_i16() {
+    let role_in = |role: UserRole| match AccessToken2::parse(
+        edu()
+            .room_user_token_with("123", "u", role, P)
+            .unwrap()
+            .as_str(),
+    )
+    .unwrap()
+    .services()
+    {
+        [.., Service::Apaas { role, .. }] => *role,
+        other => panic!("no APaaS service last: {other:?}"),
+    };
+    assert_eq!(role_in(UserRole::Teacher), 1);
+    assert_eq!(role_in(UserRole::Student), 2);
+    assert_eq!(role_in(UserRole::Assistant), 3);
+    assert_eq!(role_in(UserRole::from_value(-1)), -1);
+    // The names the documents and the classroom clients use decode to the same roles.
+    let decoded = |name: &str| serde_json::from_value::<UserRole>(serde_json::json!(name)).unwrap();
+    assert_eq!(decoded("student"), UserRole::Student);
+    assert_eq!(decoded("Teacher"), UserRole::Teacher);
+    assert_eq!(decoded("assistant"), UserRole::Assistant);
+    assert_eq!(decoded("audience"), UserRole::Student);
+    assert_eq!(decoded("host"), UserRole::Teacher);
+    assert_eq!(decoded("server"), UserRole::Other("server".into()));
+    // A role the token cannot carry is an error, not a truncated integer.
+    for role in [UserRole::Other("server".into()), UserRole::Unknown(40_000)] {
+        let err = edu()
+            .room_user_token_with("123", "u", role.clone(), P)
+            .unwrap_err();
+        assert_eq!(err, TokenError::InvalidRole(role.clone()));
+        assert!(
+            err.to_string().contains(&format!("the role {role} cannot")),
+            "{err}"
+        );
+    }
 }
 
 #[test]
@@ -394,7 +436,9 @@ fn wrong_version_prefix_is_refused() {
 
 #[test]
 fn truncated_tokens_are_refused() {
-    let t = edu().room_user_token_with("123", "u", 1, P).unwrap();
+    let t = edu()
+        .room_user_token_with("123", "u", UserRole::Teacher, P)
+        .unwrap();
     let s = t.as_str();
     // Cut inside the base64: bad padding.
     assert!(matches!(
@@ -606,7 +650,9 @@ fn secrets_stay_out_of_debug_output() {
         assert!(!dbg.contains(CERT), "{dbg}");
         assert!(dbg.contains("AppCertificate(***)"), "{dbg}");
     }
-    let token = edu().room_user_token_with("123", "u", 1, P).unwrap();
+    let token = edu()
+        .room_user_token_with("123", "u", UserRole::Teacher, P)
+        .unwrap();
     let dbg = format!("{token:?}");
     assert!(!dbg.contains(token.as_str()), "{dbg}");
     assert!(dbg.contains(&token.as_str()[..12]), "{dbg}");
@@ -652,7 +698,7 @@ proptest! {
              vec![Service::apaas(privilege::APAAS_APP, "", "", -1, e)]),
             (edu().user_token_with(&user, params).unwrap(),
              vec![Service::apaas(privilege::APAAS_USER, "", &user, -1, e)]),
-            (edu().room_user_token_with(&room, &user, role, params).unwrap(),
+            (edu().room_user_token_with(&room, &user, UserRole::from_value(i64::from(role)), params).unwrap(),
              vec![
                  Service::rtm_login(&user, e),
                  Service::chat_user(&EducationTokenBuilder::chat_user_id(&user), e),

@@ -15,6 +15,7 @@ use classroom_api::token::{
     LegacyRtmTokenBuilder, ParsedToken, RtmTokenBuilder, Service, Token, TokenError, TokenParams,
     TokenVersion, parse, privilege, service_type,
 };
+use classroom_api::types::UserRole;
 use serde_json::Value;
 
 #[path = "../examples/mint_token.rs"]
@@ -142,7 +143,12 @@ fn build_with_scope_builder(id: &str, inputs: &Value, svcs: &[Service]) -> Token
                 ..
             },
         ] => edu
-            .room_user_token_with(room_uuid, user_uuid, *role, params)
+            .room_user_token_with(
+                room_uuid,
+                user_uuid,
+                UserRole::from_value(i64::from(*role)),
+                params,
+            )
             .unwrap(),
         other => panic!("vector {id}: no scope builder for services {other:?}"),
     }
@@ -456,4 +462,21 @@ fn mint_token_example_refuses_bad_arguments() {
     let parsed = AccessToken2::parse(&t).unwrap();
     assert_eq!(parsed.services().len(), 3);
     assert_eq!(parsed.expires_at(), 1111711);
+    // A role by name is the same token; a name without an integer is refused.
+    let by_name = run(&[
+        "room-user",
+        "--user=2882341273",
+        "--room=123",
+        "--role=teacher",
+        "--issue-ts=1111111",
+        "--salt=1",
+        "--expire=600",
+    ])
+    .unwrap();
+    assert_eq!(by_name, t);
+    assert!(
+        run(&["room-user", "--user=u", "--room=r", "--role=server"])
+            .unwrap_err()
+            .contains("the role server cannot be packed")
+    );
 }

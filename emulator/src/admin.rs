@@ -1,6 +1,7 @@
 //! What the emulator offers besides the vendor's API: users joining and leaving rooms, injected
 //! events, room snapshots. Used by the `/_emulator/...` endpoints and by [`crate::Emulator`].
 
+use classroom_api::types::UserRole;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -15,9 +16,10 @@ pub struct JoinUser {
     /// Display name; the user uuid when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
-    /// Role: 1 teacher, 2 student (the default), 3 assistant.
+    /// Role: teacher, student (the default) or assistant; in JSON `1`, `2`, `3` or a name the API
+    /// accepts (`"teacher"`, `"student"`, `"audience"`...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<i64>,
+    pub role: Option<UserRole>,
     /// Initial custom user properties.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_properties: Option<Map<String, Value>>,
@@ -35,9 +37,9 @@ impl JoinUser {
         }
     }
 
-    /// Sets the role (1 teacher, 2 student, 3 assistant).
+    /// Sets the role (teacher, student or assistant).
     #[must_use]
-    pub fn role(mut self, role: i64) -> Self {
+    pub fn role(mut self, role: UserRole) -> Self {
         self.role = Some(role);
         self
     }
@@ -119,11 +121,15 @@ pub(crate) fn join(
 ) -> Result<(), Failure> {
     check_region(region)?;
     crate::routes::check_id("userUuid", user_uuid)?;
-    if let Some(role) = spec.role
-        && !(1..=3).contains(&role)
-    {
-        return Err(Failure::bad_request("role must be 1, 2 or 3"));
-    }
+    let role = match spec.role.as_ref().map(UserRole::value) {
+        None => None,
+        Some(Some(v @ 1..=3)) => Some(v),
+        Some(_) => {
+            return Err(Failure::bad_request(
+                "role must be teacher (1), student (2) or assistant (3)",
+            ));
+        }
+    };
     let now = state.now();
     state.tick(now);
     let room = state
@@ -159,7 +165,7 @@ pub(crate) fn join(
     if let Some(name) = spec.user_name {
         user.name = name;
     }
-    if let Some(role) = spec.role {
+    if let Some(role) = role {
         user.role = role;
     }
     if let Some(p) = spec.user_properties {

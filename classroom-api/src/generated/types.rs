@@ -440,7 +440,7 @@ pub struct EventUser {
     /// User name.
     #[serde(rename = "userName", default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
-    /// Role of a user. The tables type it Integer (1, 2, 3), the get-user example sends the string "1", and the pop-up quiz and poll examples send "audience" for a student and "server" for changes made by the server (their tables type role String). Integers, decimal strings and names are all accepted; "server" has no integer equivalent and stays a string. "host" (the teacher, in the role names of the classroom clients) is not in these documents but is accepted as 1, like "audience" as 2.
+    /// Role of a user. The tables type it Integer (1, 2, 3), the get-user example sends the string "1", and the pop-up quiz and poll examples send "audience" for a student and "server" for changes made by the server (their tables type role String). Integers, decimal strings and names are all accepted; "server" has no integer equivalent and stays a string. "host" (the teacher, in the role names of the classroom clients) is not in these documents but is accepted as 1, like "audience" as 2. The variant names "teacher", "student" and "assistant" are accepted too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<crate::types::UserRole>,
 }
@@ -4238,7 +4238,7 @@ pub struct User {
     /// User name.
     #[serde(rename = "userName", default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
-    /// Role of a user. The tables type it Integer (1, 2, 3), the get-user example sends the string "1", and the pop-up quiz and poll examples send "audience" for a student and "server" for changes made by the server (their tables type role String). Integers, decimal strings and names are all accepted; "server" has no integer equivalent and stays a string. "host" (the teacher, in the role names of the classroom clients) is not in these documents but is accepted as 1, like "audience" as 2.
+    /// Role of a user. The tables type it Integer (1, 2, 3), the get-user example sends the string "1", and the pop-up quiz and poll examples send "audience" for a student and "server" for changes made by the server (their tables type role String). Integers, decimal strings and names are all accepted; "server" has no integer equivalent and stays a string. "host" (the teacher, in the role names of the classroom clients) is not in these documents but is accepted as 1, like "audience" as 2. The variant names "teacher", "student" and "assistant" are accepted too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<crate::types::UserRole>,
     /// Stream ID of the user (a decimal string in the example).
@@ -4398,7 +4398,7 @@ impl std::fmt::Display for UserOnlineState {
     }
 }
 
-/// Role of a user. The tables type it Integer (1, 2, 3), the get-user example sends the string "1", and the pop-up quiz and poll examples send "audience" for a student and "server" for changes made by the server (their tables type role String). Integers, decimal strings and names are all accepted; "server" has no integer equivalent and stays a string. "host" (the teacher, in the role names of the classroom clients) is not in these documents but is accepted as 1, like "audience" as 2.
+/// Role of a user. The tables type it Integer (1, 2, 3), the get-user example sends the string "1", and the pop-up quiz and poll examples send "audience" for a student and "server" for changes made by the server (their tables type role String). Integers, decimal strings and names are all accepted; "server" has no integer equivalent and stays a string. "host" (the teacher, in the role names of the classroom clients) is not in these documents but is accepted as 1, like "audience" as 2. The variant names "teacher", "student" and "assistant" are accepted too.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum UserRole {
@@ -4445,6 +4445,9 @@ impl UserRole {
             "3" => Some(3),
             "host" => Some(1),
             "audience" => Some(2),
+            "teacher" => Some(1),
+            "student" => Some(2),
+            "assistant" => Some(3),
             _ => None,
         }
     }

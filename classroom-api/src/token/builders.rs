@@ -6,6 +6,7 @@ use super::{
     AccessToken2, AppCertificate, AppId, Service, Token, TokenError, TokenParams, check_id,
     privilege,
 };
+use crate::types::UserRole;
 
 /// Builds Flexible Classroom (APaaS, "education") tokens, as the vendor's
 /// `ApaasTokenBuilder` / `EducationTokenBuilder` do.
@@ -68,11 +69,34 @@ impl EducationTokenBuilder {
     }
 
     /// A room-user token (privilege 1) for the classroom front end, issued now.
+    ///
+    /// The role is the crate's [`UserRole`], as everywhere a role goes in; an
+    /// [`UserRole::Other`] name (which has no integer) or an integer beyond
+    /// `i16` is [`TokenError::InvalidRole`].
+    ///
+    /// ```no_run
+    /// # fn run(builder: &classroom_api::token::EducationTokenBuilder) -> Result<(), classroom_api::token::TokenError> {
+    /// use classroom_api::types::UserRole;
+    ///
+    /// let token = builder.room_user_token("math-101", "student-7", UserRole::Student, 3600)?;
+    /// # let _ = token;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// A bare integer is not a role:
+    ///
+    /// ```compile_fail,E0308
+    /// # fn run(builder: &classroom_api::token::EducationTokenBuilder) -> Result<(), classroom_api::token::TokenError> {
+    /// let token = builder.room_user_token("math-101", "student-7", 2, 3600)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn room_user_token(
         &self,
         room_uuid: &str,
         user_uuid: &str,
-        role: i16,
+        role: UserRole,
         expire: u32,
     ) -> Result<Token, TokenError> {
         self.room_user_token_with(room_uuid, user_uuid, role, TokenParams::now(expire))
@@ -87,11 +111,15 @@ impl EducationTokenBuilder {
         &self,
         room_uuid: &str,
         user_uuid: &str,
-        role: i16,
+        role: UserRole,
         params: TokenParams,
     ) -> Result<Token, TokenError> {
         check_id("room uuid", room_uuid)?;
         check_id("user uuid", user_uuid)?;
+        let role = role
+            .value()
+            .and_then(|v| i16::try_from(v).ok())
+            .ok_or(TokenError::InvalidRole(role))?;
         let e = params.expire;
         let services = [
             Service::apaas(privilege::APAAS_ROOM_USER, room_uuid, user_uuid, role, e),

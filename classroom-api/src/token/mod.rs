@@ -171,6 +171,10 @@ pub enum TokenError {
         /// What is wrong with it.
         reason: IdError,
     },
+    /// A role a room-user token cannot carry: a name with no integer value
+    /// (such as `"server"`), or an integer that does not fit the token's `i16`.
+    #[error("the role {0} cannot be packed into a token: it needs an integer from -32768 to 32767")]
+    InvalidRole(crate::types::UserRole),
     /// An AccessToken2 needs at least one service.
     #[error("a token needs at least one service")]
     NoServices,

@@ -8,4 +8,5 @@ mod faults;
 mod operations;
 mod poller;
 mod robustness;
+mod rust_api;
 mod support;

@@ -15,7 +15,7 @@ use classroom_api::types::{
     PutResourceRequest, RecordingMode, RecordingState, Region, RoomProperties, RoomSchedule,
     RoomState, RoomType, SetGroupStateRequest, SetPropertiesRequest, SetRecordingStateRequest,
     UpdateExtAppPropertiesRequest, UpdateRecordingRequest, UpdateWebRecordConfig,
-    UpdateWidgetRequest, UserOnlineState, WebRecordConfig, WidgetState,
+    UpdateWidgetRequest, UserOnlineState, UserRole, WebRecordConfig, WidgetState,
 };
 use classroom_api::{Client, Error};
 use classroom_emulator::{Emulator, InjectEvents, JoinUser, OPERATIONS};
@@ -86,7 +86,7 @@ async fn a_tour_of_all_27_operations() {
         .set_group_state(room, GroupState::On, Some(&groups))
         .await
         .expect("setGroupState");
-    emu.add_user(R, room, "u1", JoinUser::new("Ann").role(2))
+    emu.add_user(R, room, "u1", JoinUser::new("Ann").role(UserRole::Student))
         .expect("join");
     let user = client.get_user(room, "u1").await.expect("getUser");
     assert_eq!(user.user_name.as_deref(), Some("Ann"));
@@ -313,8 +313,13 @@ async fn the_schedule_ends_and_closes_a_class_on_the_emulator_clock() {
     let body = CreateRoomRequest::new("scheduled", RoomType::LectureHall)
         .with_room_properties(RoomProperties::new().with_schedule(schedule));
     client.create_room("s", &body).await.expect("create");
-    emu.add_user(R, "s", "t", JoinUser::new("Teacher").role(1))
-        .expect("join");
+    emu.add_user(
+        R,
+        "s",
+        "t",
+        JoinUser::new("Teacher").role(UserRole::Teacher),
+    )
+    .expect("join");
     client
         .set_room_state("s", RoomState::Started)
         .await
