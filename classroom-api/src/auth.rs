@@ -135,6 +135,15 @@ impl Credentials {
         }
     }
 
+    /// The token builder of certificate credentials bound to a client's app id; see
+    /// [`crate::Client::token_builder`].
+    pub(crate) fn token_builder(&self) -> Option<&EducationTokenBuilder> {
+        match &self.inner {
+            Inner::AppToken(p) => Some(p.token_builder()),
+            _ => None,
+        }
+    }
+
     pub(crate) async fn headers(&self) -> Result<AuthHeaders, BoxError> {
         match &self.inner {
             Inner::Token(h) | Inner::Rtm(h) => Ok(h.clone()),
@@ -190,6 +199,12 @@ impl AppTokenProvider {
         self.lifetime = lifetime.clamp(60, 86_400);
         self.renew_before = renew_before.min(self.lifetime / 2);
         self
+    }
+
+    /// The builder it mints with, for the other tokens of the same app (the front end's
+    /// room-user tokens); it never shows the certificate.
+    pub fn token_builder(&self) -> &EducationTokenBuilder {
+        &self.builder
     }
 
     /// Seconds before expiry at which a token is renewed.

@@ -194,6 +194,27 @@ impl Client {
         &self.inner.hosts
     }
 
+    /// A builder of the front end's tokens (room-user, user) for this client's app, from the
+    /// credentials the client already holds: `Some` when it was built with
+    /// [`Credentials::app_certificate`], `None` with a ready token or your own provider.
+    /// The builder mints with the certificate but never shows it.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(client: &classroom_api::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use classroom_api::types::UserRole;
+    ///
+    /// let tokens = client.token_builder().ok_or("the client has no app certificate")?;
+    /// let token = tokens.room_user_token("math-101", "student-7", UserRole::Student, 3600)?;
+    /// # let _ = token;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn token_builder(&self) -> Option<&crate::token::EducationTokenBuilder> {
+        self.inner.credentials.token_builder()
+    }
+
     pub(crate) fn region_str(&self) -> &str {
         self.inner.region.as_str()
     }

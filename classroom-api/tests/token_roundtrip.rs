@@ -792,3 +792,43 @@ fn service_accessors() {
         service_type::APAAS
     );
 }
+
+#[test]
+fn the_client_hands_out_a_token_builder_from_its_own_credentials() {
+    use classroom_api::types::Region;
+    use classroom_api::{Client, Credentials};
+
+    let client = Client::builder(APP_ID)
+        .region(Region::China)
+        .credentials(Credentials::app_certificate(CERT).unwrap())
+        .build()
+        .unwrap();
+    let tokens = client.token_builder().expect("certificate credentials");
+    assert_eq!(tokens.app_id().as_str(), APP_ID);
+    // The same token as a builder given the app id and certificate again, signed with them.
+    let from_client = tokens
+        .room_user_token_with("math-101", "student-7", UserRole::Student, P)
+        .unwrap();
+    let direct = edu()
+        .room_user_token_with("math-101", "student-7", UserRole::Student, P)
+        .unwrap();
+    assert_eq!(from_client.as_str(), direct.as_str());
+    AccessToken2::parse(from_client.as_str())
+        .unwrap()
+        .verify(&cert())
+        .unwrap();
+    // Neither the builder nor the client shows the certificate.
+    for shown in [format!("{tokens:?}"), format!("{client:?}")] {
+        assert!(
+            !shown.to_lowercase().contains(&CERT.to_lowercase()),
+            "{shown}"
+        );
+    }
+    // A client without the certificate has no builder to give.
+    let with_token = Client::builder(APP_ID)
+        .region(Region::China)
+        .credentials(Credentials::token("007token").unwrap())
+        .build()
+        .unwrap();
+    assert!(with_token.token_builder().is_none());
+}
