@@ -287,7 +287,6 @@ impl Client {
             operation = call.op.id,
             region = self.region_str(),
             room_uuid = call.room_uuid.unwrap_or(""),
-            attempt = tracing::field::Empty,
             status = tracing::field::Empty,
             code = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
@@ -306,10 +305,9 @@ impl Client {
         let mut host = 0usize;
         let mut all_not_sent = true;
         let mut attempt = 0u32;
+        let span = tracing::Span::current();
         loop {
             attempt += 1;
-            let span = tracing::Span::current();
-            span.record("attempt", attempt);
             let now = Instant::now();
             if now >= deadline {
                 return Err(Error::Timeout {
@@ -328,8 +326,20 @@ impl Client {
                         source,
                     })?;
             let url = format!("{}{}", inner.hosts[host % inner.hosts.len()], call.path);
-            let outcome =
-                tokio::time::timeout(budget, self.attempt(call, &url, &headers, decode)).await;
+            // One span per attempt, a child of the call's: its own status, code and latency.
+            let attempt_span = tracing::info_span!(
+                "attempt",
+                attempt,
+                host = inner.hosts[host % inner.hosts.len()].as_str(),
+                status = tracing::field::Empty,
+                code = tracing::field::Empty,
+                latency_ms = tracing::field::Empty,
+            );
+            let attempt_started = Instant::now();
+            let outcome = tokio::time::timeout(budget, self.attempt(call, &url, &headers, decode))
+                .instrument(attempt_span.clone())
+                .await;
+            attempt_span.record("latency_ms", attempt_started.elapsed().as_millis() as u64);
             let outcome = match outcome {
                 Ok(o) => o,
                 Err(_) => Outcome::Failed(
@@ -352,6 +362,7 @@ impl Client {
             }
             if let Some(code) = err.code() {
                 span.record("code", code.code());
+                attempt_span.record("code", code.code());
             }
             all_not_sent &= failure == Failure::Connect;
             let err = match err {
@@ -444,6 +455,8 @@ impl Client {
             }
         };
         let status = response.status().as_u16();
+        // The attempt's span (see `attempts`) and, for the last attempt, the call's.
+        tracing::Span::current().record("status", status);
         let headers = Meta::of(response.headers());
         let body = match read_body(response).await {
             Ok(b) => b,
