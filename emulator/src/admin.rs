@@ -50,6 +50,13 @@ impl JoinUser {
         self.user_properties = Some(properties);
         self
     }
+
+    /// Sets the stream id (a decimal string).
+    #[must_use]
+    pub fn stream_uuid(mut self, stream_uuid: impl Into<String>) -> Self {
+        self.stream_uuid = Some(stream_uuid.into());
+        self
+    }
 }
 
 /// Events appended to a room as if the classroom clients had caused them (chat messages,
@@ -64,6 +71,42 @@ pub struct InjectEvents {
     /// How many copies (1 to 10,000; default 1).
     #[serde(default = "one")]
     pub count: u32,
+}
+
+impl InjectEvents {
+    /// One event of type `cmd` with an empty `data`, as the JSON `{"cmd": ...}` with nothing else
+    /// gives (`data` `{}`, `count` 1).
+    ///
+    /// ```
+    /// use classroom_emulator::InjectEvents;
+    /// use serde_json::json;
+    ///
+    /// // Five chat messages.
+    /// let chat = InjectEvents::new(3).data(json!({"message": "hello", "type": 1})).count(5);
+    /// assert_eq!(chat.count, 5);
+    /// assert_eq!(InjectEvents::new(1101), serde_json::from_value(json!({"cmd": 1101})).unwrap());
+    /// ```
+    pub fn new(cmd: i64) -> Self {
+        InjectEvents {
+            cmd,
+            data: empty_object(),
+            count: one(),
+        }
+    }
+
+    /// Sets the events' `data`.
+    #[must_use]
+    pub fn data(mut self, data: Value) -> Self {
+        self.data = data;
+        self
+    }
+
+    /// Sets how many copies are appended (1 to 10,000).
+    #[must_use]
+    pub fn count(mut self, count: u32) -> Self {
+        self.count = count;
+        self
+    }
 }
 
 fn empty_object() -> Value {

@@ -7,6 +7,8 @@
 //! to the next `times` matching requests (every one when `times` is `None`) and is then spent.
 //! The batch faults count only polls that have at least one event to deliver.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 /// What a rule does to a matching request.
@@ -48,6 +50,51 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Waits `delay` (whole milliseconds) before handling the request: `{"type": "latency", "ms": ...}`.
+    pub fn latency(delay: Duration) -> Self {
+        Fault::Latency {
+            ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// Answers 503 with `Retry-After: <retry_after_secs>` without handling the request:
+    /// `{"type": "unavailable", "retryAfter": ...}`.
+    pub fn unavailable(retry_after_secs: u64) -> Self {
+        Fault::Unavailable {
+            retry_after: retry_after_secs,
+        }
+    }
+
+    /// Closes the connection before handling the request, so nothing changes:
+    /// `{"type": "drop"}` (`"after": false`).
+    pub fn drop_before_handling() -> Self {
+        Fault::Drop { after: false }
+    }
+
+    /// Handles the request, then closes the connection without answering (the change is made, a
+    /// polled batch is consumed, the answer is lost): `{"type": "drop", "after": true}`.
+    pub fn drop_after_handling() -> Self {
+        Fault::Drop { after: true }
+    }
+
+    /// `pollAppEvents` only: answers the batch and leaves it queued, so the next poll delivers it
+    /// again: `{"type": "duplicateBatch"}`.
+    pub fn duplicate_batch() -> Self {
+        Fault::DuplicateBatch
+    }
+
+    /// `pollAppEvents` only: takes the batch and answers `[]`, so its events are lost to polling
+    /// (the room's history still lists them): `{"type": "withholdBatch"}` (`"redeliver": false`).
+    pub fn withhold_batch() -> Self {
+        Fault::WithholdBatch { redeliver: false }
+    }
+
+    /// `pollAppEvents` only: answers `[]` and keeps the batch queued for a later poll:
+    /// `{"type": "withholdBatch", "redeliver": true}`.
+    pub fn withhold_batch_for_redelivery() -> Self {
+        Fault::WithholdBatch { redeliver: true }
+    }
+
     /// Whether the fault acts on a polling batch rather than on the request.
     pub fn is_batch_fault(&self) -> bool {
         matches!(self, Fault::DuplicateBatch | Fault::WithholdBatch { .. })
@@ -71,7 +118,21 @@ pub struct FaultRule {
 }
 
 impl FaultRule {
-    /// A rule applying `fault` to every request of every operation.
+    /// A rule applying `fault` to every request of every operation, as the JSON
+    /// `{"fault": ...}` with nothing else does (`skip` 0, `times` unlimited).
+    ///
+    /// ```
+    /// use classroom_emulator::{Fault, FaultRule};
+    ///
+    /// // The second and third polls answer 503 with `Retry-After: 1`.
+    /// let rule = FaultRule::new(Fault::unavailable(1))
+    ///     .operation("pollAppEvents")
+    ///     .skip(1)
+    ///     .times(2);
+    /// let json = r#"{"operation": "pollAppEvents", "skip": 1, "times": 2,
+    ///                "fault": {"type": "unavailable", "retryAfter": 1}}"#;
+    /// assert_eq!(rule, serde_json::from_str(json).unwrap());
+    /// ```
     pub fn new(fault: Fault) -> Self {
         FaultRule {
             operation: None,
