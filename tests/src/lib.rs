@@ -1,5 +1,11 @@
 //! Helpers shared by the workspace tests and benchmarks.
 
+/// The workspace README's Rust snippets, compiled as doctests of this crate (whose
+/// dev-dependencies are the crates they use); the crates' READMEs are their own front pages.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct WorkspaceReadme;
+
 use rand::Rng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
