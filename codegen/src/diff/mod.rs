@@ -84,6 +84,8 @@
 //! every struct and enum is `#[non_exhaustive]`, so new fields and variants add; a new required
 //! field changes `new(...)`, which breaks; enums keep unknown values in `Unknown(..)`.
 
+mod accept;
+mod ci;
 mod http;
 mod render;
 mod surface;
@@ -94,7 +96,11 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::Spec;
-use http::{Anchor, Found, Note, Side};
+pub use accept::{
+    AcceptError, AcceptFile, AcceptProblem, Accepted, Date, Entry, ProblemKind, Selector,
+};
+pub use http::Side;
+use http::{Anchor, Found, Note};
 use surface::{Delta, Surface};
 
 /// How much a change matters to HTTP clients.
@@ -245,6 +251,10 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 /// One change between the two specs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
+    /// A stable id of this change (16 hex digits), from its rule and pointer (for `rust-api-changed`,
+    /// its Rust item): the same change has the same fingerprint in every run and every format, and
+    /// `spec/diff-accept.yaml` can name it.
+    pub fingerprint: String,
     /// The stable rule id (see [`RULES`]).
     pub rule: &'static str,
     /// The rule's level.
@@ -258,6 +268,8 @@ pub struct Change {
     pub also: Vec<String>,
     /// JSON pointer of the changed node: in the head, or in the base for removals.
     pub pointer: String,
+    /// Which spec `pointer` and `line` belong to.
+    pub side: Side,
     /// The 1-based line of `pointer` in its spec, when known.
     pub line: Option<usize>,
     /// One sentence on the HTTP change.
@@ -268,6 +280,44 @@ pub struct Change {
     pub rust_breaking: bool,
     /// The release this change alone needs.
     pub bump: Bump,
+    /// Set when the accept file accepts the change: it is reported, but fails no `--fail-on`.
+    pub accepted: Option<Accepted>,
+}
+
+/// What makes `cargo xtask diff` exit 1: any of these, for a change that is not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOn {
+    /// A change at this level or above, for HTTP clients.
+    Level(Level),
+    /// A change that can break code built on the generated crate, whatever its HTTP level.
+    RustBreaking,
+}
+
+impl FailOn {
+    /// Whether this gate catches the change (accepted or not).
+    pub fn catches(self, c: &Change) -> bool {
+        match self {
+            FailOn::Level(l) => c.level >= l,
+            FailOn::RustBreaking => c.rust_breaking,
+        }
+    }
+}
+
+impl fmt::Display for FailOn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailOn::Level(l) => write!(f, "{l}"),
+            FailOn::RustBreaking => f.write_str("rust-breaking"),
+        }
+    }
+}
+
+impl Change {
+    /// Whether the change fails one of the gates: it is caught and not accepted.
+    pub fn fails(&self, gates: &[FailOn]) -> bool {
+        self.accepted.is_none() && gates.iter().any(|g| g.catches(self))
+    }
 }
 
 /// Every change between two specs.
@@ -280,6 +330,18 @@ pub struct Report {
     /// The changes, grouped by operation in spec order, then events, error codes, security and
     /// Rust-only changes.
     pub changes: Vec<Change>,
+    /// Entries of the accept file that expired or name no change (see [`Report::accept`]).
+    pub accept_problems: Vec<AcceptProblem>,
+}
+
+/// Where the CI formats point: the spec's path in the repository, for file locations.
+#[derive(Debug, Clone, Copy)]
+pub struct Ci<'a> {
+    /// What fails the check: a failing change is an error, others are warnings or notes.
+    pub gates: &'a [FailOn],
+    /// The head spec's path relative to the repository root (`spec/classroom.yaml`). Changes found
+    /// in the base (removals) point at the file without a line.
+    pub spec_path: &'a str,
 }
 
 impl Report {
@@ -307,9 +369,26 @@ impl Report {
         self.changes.iter().map(|c| c.level).max()
     }
 
-    /// Whether a change at `fail_on` or above was found (`cargo xtask diff` then exits 1).
+    /// Whether a change at `fail_on` or above was found and not accepted, or the accept file has a
+    /// problem (`cargo xtask diff` then exits 1).
     pub fn fails(&self, fail_on: Level) -> bool {
-        self.max_level().is_some_and(|l| l >= fail_on)
+        self.fails_on(&[FailOn::Level(fail_on)])
+    }
+
+    /// Whether a change that is not accepted fails one of the gates, or the accept file has a problem.
+    pub fn fails_on(&self, gates: &[FailOn]) -> bool {
+        !self.accept_problems.is_empty() || self.changes.iter().any(|c| c.fails(gates))
+    }
+
+    /// Marks the changes that `file` accepts on `today` (entries past their date accept nothing)
+    /// and records its expired and unmatched entries in [`Report::accept_problems`].
+    pub fn accept(&mut self, file: &AcceptFile, today: Date) {
+        accept::apply(self, file, today);
+    }
+
+    /// The number of accepted changes.
+    pub fn accepted(&self) -> usize {
+        self.changes.iter().filter(|c| c.accepted.is_some()).count()
     }
 
     /// Whether nothing changed.
@@ -330,6 +409,26 @@ impl Report {
     /// Plain text for a terminal.
     pub fn to_text(&self) -> String {
         render::text(self)
+    }
+
+    /// GitHub Actions workflow commands (`::error file=…,line=…::…`), one per change and problem.
+    pub fn to_github(&self, ci: Ci<'_>) -> String {
+        ci::github(self, ci)
+    }
+
+    /// SARIF 2.1.0, for GitHub code scanning and other viewers.
+    pub fn to_sarif(&self, ci: Ci<'_>) -> String {
+        ci::sarif(self, ci)
+    }
+
+    /// JUnit XML: one test case per change and per accept problem; failing ones fail.
+    pub fn to_junit(&self, ci: Ci<'_>) -> String {
+        ci::junit(self, ci)
+    }
+
+    /// The Keep-a-Changelog section (`## [Unreleased]`) for the release of `classroom-api`.
+    pub fn to_changelog(&self) -> String {
+        render::changelog(self)
     }
 }
 
@@ -378,10 +477,37 @@ pub fn diff(base: &Spec, head: &Spec) -> Report {
             }
         }
     }
+    unique_fingerprints(&mut changes);
     Report {
         base: base.file.clone(),
         head: head.file.clone(),
         changes,
+        accept_problems: Vec::new(),
+    }
+}
+
+/// FNV-1a (64 bits) of the parts, each followed by a NUL: stable across runs, platforms and releases.
+fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain([0]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// A second change with the same fingerprint (the same rule at the same node) is told apart by its
+/// position among them.
+fn unique_fingerprints(changes: &mut [Change]) {
+    let mut seen = std::collections::BTreeSet::new();
+    for c in changes {
+        let mut n = 1;
+        while !seen.insert(c.fingerprint.clone()) {
+            n += 1;
+            c.fingerprint = fingerprint(&[c.rule, &c.pointer, &c.message, &n.to_string()]);
+        }
     }
 }
 
@@ -564,8 +690,11 @@ fn change(base: &Spec, head: &Spec, f: Found, matched: &[&Delta], note: Option<S
         Side::Head => head,
     };
     Change {
+        fingerprint: fingerprint(&[f.rule, &f.pointer]),
         rule: f.rule,
         level,
+        side: f.side,
+        accepted: None,
         line: spec.line(&f.pointer),
         operation: f.operation,
         group: f.group,
@@ -592,8 +721,11 @@ fn leftover(base: &Spec, head: &Spec, bs: &Surface, hs: &Surface, deltas: &[&Del
     let breaking = deltas.iter().any(|d| d.breaking);
     let texts: Vec<&str> = deltas.iter().map(|d| d.text.as_str()).collect();
     Change {
+        fingerprint: fingerprint(&["rust-api-changed", &first.item]),
         rule: "rust-api-changed",
         level: Level::Info,
+        side,
+        accepted: None,
         operation: None,
         group: "Rust API".into(),
         also: Vec::new(),
