@@ -368,6 +368,63 @@ fn event_cmd_removed() {
 }
 
 #[test]
+fn event_cmd_removed_oneof_member_dropped() {
+    check("event-cmd-removed--oneof-member-dropped");
+}
+
+#[test]
+fn event_cmd_changed() {
+    check("event-cmd-changed");
+}
+
+#[test]
+fn event_envelope_changed() {
+    check("event-envelope-changed");
+}
+
+#[test]
+fn oneof_and_allof_changes_of_the_event_union() {
+    // A member renumbered is one change, not an added and a removed event.
+    let report = diff_fixture("event-cmd-changed");
+    let rules: Vec<&str> = report.changes.iter().map(|c| c.rule).collect();
+    assert_eq!(rules, ["event-cmd-changed"]);
+    assert!(
+        report.changes[0]
+            .rust_impact
+            .contains("`EventPayload::Unknown { cmd: 21, .. }`"),
+        "{}",
+        report.changes[0].rust_impact
+    );
+    // A member dropped from the union while its schema stays is a removed event.
+    let report = diff_fixture("event-cmd-removed--oneof-member-dropped");
+    let removed = report
+        .changes
+        .iter()
+        .find(|c| c.rule == "event-cmd-removed")
+        .unwrap();
+    assert!(removed.rust_breaking, "{removed:?}");
+    // One member's own envelope: reported for that event only.
+    let report = diff_fixture("event-envelope-changed");
+    let rules: Vec<&str> = report.changes.iter().map(|c| c.rule).collect();
+    assert_eq!(rules, ["event-envelope-changed"]);
+    assert!(
+        report.changes[0]
+            .message
+            .contains("required `roomUuid` is added")
+    );
+    // The envelope all members share: reported once, as a response property, not per event.
+    let report = diff_fixture("response-property-added--event-envelope");
+    assert!(
+        report
+            .changes
+            .iter()
+            .all(|c| c.rule != "event-envelope-changed"),
+        "{}",
+        report.to_text()
+    );
+}
+
+#[test]
 fn error_code_added() {
     check("error-code-added");
 }

@@ -60,7 +60,9 @@
 //! | `response-enum-value-added` | warning | An enum used in a response gains a value (safe for the crate: `Unknown`). |
 //! | `response-enum-value-removed` | info | An enum used in a response loses a value. |
 //! | `event-cmd-added` | warning | A new event `cmd` (safe for the crate: `Unknown`). |
-//! | `event-cmd-removed` | warning | An event `cmd` is gone. |
+//! | `event-cmd-removed` | warning | An event `cmd` is gone (also: a `oneOf` member dropped from the union while its schema stays). |
+//! | `event-cmd-changed` | breaking | A `oneOf` member of the event union keeps its schema but carries another `cmd`. |
+//! | `event-envelope-changed` | warning | An event's fields beside `cmd` and `data` change through its own `allOf` member, not with the shared envelope. |
 //! | `error-code-added` | info | A new business error code in `x-error-codes`. |
 //! | `error-code-removed` | warning | A business error code is gone. |
 //! | `error-code-renamed` | info | Same code, new name: the Rust variant is renamed. |
@@ -231,6 +233,8 @@ rules! {
     "response-enum-value-removed" => Info,
     "event-cmd-added" => Warning,
     "event-cmd-removed" => Warning,
+    "event-cmd-changed" => Breaking,
+    "event-envelope-changed" => Warning,
     "error-code-added" => Info,
     "error-code-removed" => Warning,
     "error-code-renamed" => Info,
@@ -635,6 +639,19 @@ fn note_text(note: &Note, bs: &Surface, hs: &Surface) -> String {
                 format!("Code built on the current release cannot decode events with `cmd` {cmd}.")
             }
         },
+        Note::EventCmdChanged { from, to } => {
+            match enum_in(bs, "events").or_else(|| enum_in(hs, "events")) {
+                Some(k) if unknown(&k) => {
+                    let n = name(&k);
+                    format!(
+                        "Code built on the current release decodes the renumbered event (`cmd` {to}) as `{n}::Unknown {{ cmd: {to}, .. }}` and never sees its variant again until users upgrade; after the upgrade `cmd` {from} is `Unknown`."
+                    )
+                }
+                _ => format!(
+                    "Code built on the current release cannot decode events with `cmd` {to}."
+                ),
+            }
+        }
         Note::ErrorCode { code } => {
             match enum_in(bs, "error_codes").or_else(|| enum_in(hs, "error_codes")) {
                 Some(k) if unknown(&k) => {
@@ -661,6 +678,9 @@ fn quiet_impact(rule: &str) -> &'static str {
         }
         r if r.starts_with("security-") => {
             "No public item of the generated crate changes; authentication is hand-written (`classroom-api/src/auth.rs`): check that it sends what the spec now asks for."
+        }
+        "event-envelope-changed" => {
+            "No public item of the generated crate changes: `Event` takes the fields beside `cmd` and `data` from the first member of the union, so for this event they are read as that member declares them (a field now missing from it is a malformed event, which does not fail its page)."
         }
         r if r.contains("constraint") => {
             "No public item of the generated crate changes; the server enforces the constraint."
