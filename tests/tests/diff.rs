@@ -7,13 +7,14 @@
 //! `unchanged-*` hold pairs that must diff to nothing. `tests/fixtures/sarif/` holds the parts of
 //! the official SARIF 2.1.0 schema that the diff writes.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use classroom_codegen::Spec;
 use classroom_codegen::diff::{
-    self, AcceptFile, Bump, Ci, Date, FailOn, Level, ProblemKind, RULES, Report,
+    self, AcceptFile, Bump, Ci, Date, FailOn, Level, ProblemKind, RULES, Report, SurfaceCache,
 };
 
 fn root() -> PathBuf {
@@ -973,4 +974,60 @@ fn the_changelog_of_the_real_spec_edited() {
     );
     assert!(log.contains("\n### Added\n\n- `listRecordings`"), "{log}");
     insta::assert_snapshot!("real-spec-edited-changelog", log);
+}
+
+// The cache of generated surfaces.
+
+#[derive(Default)]
+struct MemoryCache {
+    map: Mutex<BTreeMap<String, String>>,
+    hits: Mutex<usize>,
+}
+
+impl SurfaceCache for MemoryCache {
+    fn get(&self, key: &str) -> Option<String> {
+        let v = self.map.lock().unwrap().get(key).cloned();
+        if v.is_some() {
+            *self.hits.lock().unwrap() += 1;
+        }
+        v
+    }
+
+    fn put(&self, key: &str, value: &str) {
+        self.map
+            .lock()
+            .unwrap()
+            .insert(key.to_owned(), value.to_owned());
+    }
+}
+
+#[test]
+fn a_cached_surface_gives_the_same_report() {
+    for dir in [
+        "request-property-added-required",
+        "type-renamed",
+        "event-cmd-changed",
+    ] {
+        let side = |s: &str| {
+            let name = format!("tests/fixtures/diff/{dir}/{s}.yaml");
+            load(&fs::read_to_string(root().join(&name)).unwrap(), &name)
+        };
+        let (base, head) = (side("base"), side("head"));
+        let cache = MemoryCache::default();
+        let fresh = diff::diff(&base, &head);
+        assert_eq!(diff::diff_cached(&base, &head, &cache), fresh, "{dir}");
+        assert_eq!(cache.map.lock().unwrap().len(), 2);
+        assert_eq!(*cache.hits.lock().unwrap(), 0);
+        assert_eq!(diff::diff_cached(&base, &head, &cache), fresh, "{dir}");
+        assert_eq!(
+            *cache.hits.lock().unwrap(),
+            2,
+            "{dir}: both sides from the cache"
+        );
+        // A value that is not a surface is ignored, not trusted.
+        for v in cache.map.lock().unwrap().values_mut() {
+            *v = "{\"items\": 1}".into();
+        }
+        assert_eq!(diff::diff_cached(&base, &head, &cache), fresh, "{dir}");
+    }
 }

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use classroom_codegen::Spec;
-use classroom_codegen::diff::{self, AcceptFile, Ci, Date, FailOn, Level};
+use classroom_codegen::diff::{self, AcceptFile, Ci, Date, FailOn, Level, SurfaceCache};
 
 use crate::{display_path, project_root};
 
@@ -39,6 +39,9 @@ pub struct Args {
     /// The day expiry dates are compared with [default: today, UTC], as YYYY-MM-DD.
     #[arg(long, value_name = "DATE")]
     today: Option<String>,
+    /// Generate and read both crates even when target/xtask-diff-cache/ holds them.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -103,9 +106,22 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let load = |(text, name): &(String, String)| {
         Spec::load(text, name).map_err(|e| anyhow::anyhow!("{e}"))
     };
-    let base = load(&base).context("the base spec does not load")?;
-    let head = load(&head).context("the head spec does not load")?;
-    let mut report = diff::diff(&base, &head);
+    // Both specs load at once, one thread each.
+    let (base, head) = std::thread::scope(|scope| {
+        let b = scope.spawn(|| load(&base));
+        let h = load(&head);
+        (
+            b.join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("panicked"))),
+            h,
+        )
+    });
+    let base = base.context("the base spec does not load")?;
+    let head = head.context("the head spec does not load")?;
+    let mut report = match (args.no_cache, FileCache::new(&root)) {
+        (false, Some(cache)) => diff::diff_cached(&base, &head, &cache),
+        _ => diff::diff(&base, &head),
+    };
     if let Some(accept) = read_accept(&root, args.accept.as_deref())? {
         let today = match &args.today {
             Some(d) => {
@@ -132,6 +148,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             Format::Changelog => report.to_changelog(),
         }
     );
+    // The two loaded specs are large trees that the process is about to give back whole; freeing
+    // them node by node takes a noticeable part of a run in a debug build.
+    std::mem::forget((base, head));
     Ok(if report.fails_on(&gates) {
         ExitCode::from(1)
     } else {
@@ -158,6 +177,44 @@ fn read_accept(root: &Path, path: Option<&Path>) -> Result<Option<AcceptFile>> {
         .with_context(|| format!("cannot read the accept file {}", path.display()))?;
     let file = AcceptFile::parse(&text, &shown)?;
     Ok(Some(file))
+}
+
+/// The Rust side of specs seen before, in `target/xtask-diff-cache/<build>/`: one file per spec
+/// content, in a folder per build of this program, so that a changed generator never reads what
+/// an older one wrote.
+struct FileCache {
+    dir: PathBuf,
+}
+
+impl FileCache {
+    fn new(root: &Path) -> Option<FileCache> {
+        let exe = std::env::current_exe().ok()?;
+        let meta = fs::metadata(exe).ok()?;
+        let built = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+        let dir = root.join("target/xtask-diff-cache").join(format!(
+            "{}-{}",
+            built.as_nanos(),
+            meta.len()
+        ));
+        Some(FileCache { dir })
+    }
+}
+
+impl SurfaceCache for FileCache {
+    fn get(&self, key: &str) -> Option<String> {
+        fs::read_to_string(self.dir.join(format!("{key}.json"))).ok()
+    }
+
+    fn put(&self, key: &str, value: &str) {
+        // Written whole under a temporary name, then renamed: a reader never sees half a file.
+        if fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let tmp = self.dir.join(format!("{key}.{}.tmp", std::process::id()));
+        if fs::write(&tmp, value).is_ok() {
+            let _ = fs::rename(&tmp, self.dir.join(format!("{key}.json")));
+        }
+    }
 }
 
 /// Today in UTC.

@@ -436,10 +436,41 @@ impl Report {
     }
 }
 
+/// Where [`diff_cached`] keeps the public Rust API of a spec's generated crate between runs.
+///
+/// Keys name a spec's content (and the version of this crate); values are opaque text. A store
+/// that can hold files of another generator build must put that build in its keys.
+pub trait SurfaceCache: Sync {
+    /// The value stored under `key`, if any.
+    fn get(&self, key: &str) -> Option<String>;
+    /// Stores a value (failures are ignored: the cache only saves time).
+    fn put(&self, key: &str, value: &str);
+}
+
 /// Compares two loaded specs.
 pub fn diff(base: &Spec, head: &Spec) -> Report {
-    let (found, hints) = http::walk(base, head);
-    let surfaces = surface_of(base).and_then(|b| Ok((b, surface_of(head)?)));
+    diff_with(base, head, None)
+}
+
+/// Compares two loaded specs, reading and storing the Rust side of each in `cache`: a spec seen
+/// before is neither generated nor parsed again.
+pub fn diff_cached(base: &Spec, head: &Spec, cache: &dyn SurfaceCache) -> Report {
+    diff_with(base, head, Some(cache))
+}
+
+fn diff_with(base: &Spec, head: &Spec, cache: Option<&dyn SurfaceCache>) -> Report {
+    // Generating and reading back both crates is most of the work: one thread per side.
+    let (bsurf, (found, hints), hsurf) = std::thread::scope(|scope| {
+        let b = scope.spawn(|| cached_surface(base, cache));
+        let h = scope.spawn(|| cached_surface(head, cache));
+        let walked = http::walk(base, head);
+        let join = |t: std::thread::ScopedJoinHandle<'_, Result<Surface, String>>| {
+            t.join()
+                .unwrap_or_else(|_| Err("the generator panicked".to_owned()))
+        };
+        (join(b), walked, join(h))
+    });
+    let surfaces = bsurf.and_then(|b| Ok((b, hsurf?)));
     let mut changes = Vec::new();
     match surfaces {
         Ok((bs, hs)) => {
@@ -502,6 +533,23 @@ fn fingerprint(parts: &[&str]) -> String {
     format!("{h:016x}")
 }
 
+/// A 64-bit key of a long text, eight bytes at a time (FNV-1a's constants over words, plus the
+/// length): fast even in a debug build, and only ever compared with keys this function made.
+fn content_key(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ text.len() as u64;
+    let mut chunks = text.as_bytes().chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x0100_0000_01b3);
+        h ^= h >> 29;
+    }
+    for b in chunks.remainder() {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
 /// A second change with the same fingerprint (the same rule at the same node) is told apart by its
 /// position among them.
 fn unique_fingerprints(changes: &mut [Change]) {
@@ -518,6 +566,25 @@ fn unique_fingerprints(changes: &mut [Change]) {
 fn surface_of(spec: &Spec) -> Result<Surface, String> {
     let generated = crate::generate_from(spec).map_err(|e| e.to_string())?;
     surface::read(&generated)
+}
+
+/// The surface of a spec, from the cache when it holds one for the same content.
+fn cached_surface(spec: &Spec, cache: Option<&dyn SurfaceCache>) -> Result<Surface, String> {
+    let Some(cache) = cache else {
+        return surface_of(spec);
+    };
+    let text = serde_json::to_string(&spec.value).unwrap_or_default();
+    let key = format!(
+        "surface-{}-{}",
+        env!("CARGO_PKG_VERSION"),
+        content_key(&text)
+    );
+    if let Some(s) = cache.get(&key).as_deref().and_then(surface::from_json) {
+        return Ok(s);
+    }
+    let s = surface_of(spec)?;
+    cache.put(&key, &surface::to_json(&s));
+    Ok(s)
 }
 
 /// Item renames for the surface diff: types from the walk, and what an `operationId` change renames.
