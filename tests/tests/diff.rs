@@ -833,6 +833,14 @@ fn bad_accept_files_are_rejected_with_a_line() {
         "spec/diff-accept.yaml:4: unknown key `until`; an entry has fingerprint, rule, pointer, reason, expires",
     );
     check(
+        "accept:\n  - reason: x\n",
+        "spec/diff-accept.yaml:2: entry 1 names no change: give its `fingerprint`, or its `rule` and `pointer`",
+    );
+    check(
+        "accept:\n  - rule: operation-removed\n    reason: x\n",
+        "spec/diff-accept.yaml:2: entry 1 needs both `rule` and `pointer`",
+    );
+    check(
         "ignore: []\n",
         "spec/diff-accept.yaml:1: unknown key `ignore`: the file has one key, `accept`",
     );

@@ -272,6 +272,21 @@ impl AcceptFile {
                     }
                     Selector::RulePointer { rule: r, pointer }
                 }
+                (None, None, None) => {
+                    return Err(fail(
+                        &at,
+                        format!(
+                            "entry {} names no change: give its `fingerprint`, or its `rule` and `pointer`",
+                            i + 1
+                        ),
+                    ));
+                }
+                (None, Some(_), None) | (None, None, Some(_)) => {
+                    return Err(fail(
+                        &at,
+                        format!("entry {} needs both `rule` and `pointer`", i + 1),
+                    ));
+                }
                 _ => {
                     return Err(fail(
                         &at,
