@@ -10,7 +10,12 @@
 //! a semver bump for `classroom-api`.
 //!
 //! `cargo xtask diff` reads the two specs (files or git revisions) and prints a [`Report`] as
-//! markdown, JSON or text.
+//! markdown, JSON, text, GitHub Actions annotations, SARIF 2.1.0, JUnit XML or a Keep-a-Changelog
+//! section. Every change has a [`Change::fingerprint`]; `spec/diff-accept.yaml` ([`AcceptFile`])
+//! accepts changes by fingerprint, or by rule id and pointer, with a reason and an optional expiry
+//! ([`Report::accept`]); [`Report::fails_on`] decides the exit status from [`FailOn`] gates, HTTP
+//! levels or `rust-breaking`. [`diff_cached`] keeps the generated side of each spec in a
+//! [`SurfaceCache`], so a warm run generates nothing.
 //!
 //! # Rules
 //!
