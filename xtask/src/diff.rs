@@ -3,15 +3,19 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use classroom_codegen::Spec;
-use classroom_codegen::diff::{self, Level};
+use classroom_codegen::diff::{self, AcceptFile, Ci, Date, FailOn, Level, SurfaceCache};
 
 use crate::{display_path, project_root};
 
 /// The spec's path inside the repository, for `git show REV:PATH`.
 const SPEC: &str = "spec/classroom.yaml";
+
+/// The accept file's path inside the repository.
+const ACCEPT: &str = "spec/diff-accept.yaml";
 
 /// Arguments of `cargo xtask diff`.
 #[derive(clap::Args)]
@@ -25,9 +29,19 @@ pub struct Args {
     /// How to print the report.
     #[arg(long, value_enum, default_value_t = Format::Markdown)]
     format: Format,
-    /// Exit 1 when a change at this level or above is found.
-    #[arg(long, value_enum, default_value_t = FailOn::Breaking)]
-    fail_on: FailOn,
+    /// Exit 1 when a change that is not accepted is caught by one of these (repeat, or separate
+    /// with commas), or when the accept file has an expired or unmatched entry.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "breaking")]
+    fail_on: Vec<Gate>,
+    /// Changes accepted on purpose, with reasons [default: spec/diff-accept.yaml, if it exists].
+    #[arg(long, value_name = "FILE")]
+    accept: Option<PathBuf>,
+    /// The day expiry dates are compared with [default: today, UTC], as YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+    /// Generate and read both crates even when target/xtask-diff-cache/ holds them.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -38,16 +52,37 @@ enum Format {
     Json,
     /// For a terminal.
     Text,
+    /// GitHub Actions workflow commands: annotations on the spec's lines.
+    Github,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
+    /// The Keep-a-Changelog section for the release.
+    Changelog,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum FailOn {
+enum Gate {
     /// Changes that break HTTP clients.
     Breaking,
     /// Also changes that may break them.
     Warning,
     /// Any change.
     Info,
+    /// Changes that can break code built on the generated crate, whatever their HTTP level.
+    RustBreaking,
+}
+
+impl Gate {
+    fn to_fail_on(self) -> FailOn {
+        match self {
+            Gate::Breaking => FailOn::Level(Level::Breaking),
+            Gate::Warning => FailOn::Level(Level::Warning),
+            Gate::Info => FailOn::Level(Level::Info),
+            Gate::RustBreaking => FailOn::RustBreaking,
+        }
+    }
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
@@ -71,27 +106,123 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let load = |(text, name): &(String, String)| {
         Spec::load(text, name).map_err(|e| anyhow::anyhow!("{e}"))
     };
-    let base = load(&base).context("the base spec does not load")?;
-    let head = load(&head).context("the head spec does not load")?;
-    let report = diff::diff(&base, &head);
+    // Both specs load at once, one thread each.
+    let (base, head) = std::thread::scope(|scope| {
+        let b = scope.spawn(|| load(&base));
+        let h = load(&head);
+        (
+            b.join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("panicked"))),
+            h,
+        )
+    });
+    let base = base.context("the base spec does not load")?;
+    let head = head.context("the head spec does not load")?;
+    let mut report = match (args.no_cache, FileCache::new(&root)) {
+        (false, Some(cache)) => diff::diff_cached(&base, &head, &cache),
+        _ => diff::diff(&base, &head),
+    };
+    if let Some(accept) = read_accept(&root, args.accept.as_deref())? {
+        let today = match &args.today {
+            Some(d) => {
+                Date::parse(d).with_context(|| format!("`--today {d}` is not YYYY-MM-DD"))?
+            }
+            None => today(),
+        };
+        report.accept(&accept, today);
+    }
+    let gates: Vec<FailOn> = args.fail_on.iter().map(|g| g.to_fail_on()).collect();
+    let ci = Ci {
+        gates: &gates,
+        spec_path: SPEC,
+    };
     print!(
         "{}",
         match args.format {
             Format::Markdown => report.to_markdown(),
             Format::Json => report.to_json(),
             Format::Text => report.to_text(),
+            Format::Github => report.to_github(ci),
+            Format::Sarif => report.to_sarif(ci),
+            Format::Junit => report.to_junit(ci),
+            Format::Changelog => report.to_changelog(),
         }
     );
-    let level = match args.fail_on {
-        FailOn::Breaking => Level::Breaking,
-        FailOn::Warning => Level::Warning,
-        FailOn::Info => Level::Info,
-    };
-    Ok(if report.fails(level) {
+    // The two loaded specs are large trees that the process is about to give back whole; freeing
+    // them node by node takes a noticeable part of a run in a debug build.
+    std::mem::forget((base, head));
+    Ok(if report.fails_on(&gates) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The accept file: `--accept FILE`, else `spec/diff-accept.yaml` when it exists.
+fn read_accept(root: &Path, path: Option<&Path>) -> Result<Option<AcceptFile>> {
+    let (path, shown) = match path {
+        Some(p) => (
+            p.to_path_buf(),
+            display_path(&fs::canonicalize(p).unwrap_or(p.to_path_buf())),
+        ),
+        None => {
+            let p = root.join(ACCEPT);
+            if !p.is_file() {
+                return Ok(None);
+            }
+            (p, ACCEPT.to_owned())
+        }
+    };
+    let text = fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the accept file {}", path.display()))?;
+    let file = AcceptFile::parse(&text, &shown)?;
+    Ok(Some(file))
+}
+
+/// The Rust side of specs seen before, in `target/xtask-diff-cache/<build>/`: one file per spec
+/// content, in a folder per build of this program, so that a changed generator never reads what
+/// an older one wrote.
+struct FileCache {
+    dir: PathBuf,
+}
+
+impl FileCache {
+    fn new(root: &Path) -> Option<FileCache> {
+        let exe = std::env::current_exe().ok()?;
+        let meta = fs::metadata(exe).ok()?;
+        let built = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+        let dir = root.join("target/xtask-diff-cache").join(format!(
+            "{}-{}",
+            built.as_nanos(),
+            meta.len()
+        ));
+        Some(FileCache { dir })
+    }
+}
+
+impl SurfaceCache for FileCache {
+    fn get(&self, key: &str) -> Option<String> {
+        fs::read_to_string(self.dir.join(format!("{key}.json"))).ok()
+    }
+
+    fn put(&self, key: &str, value: &str) {
+        // Written whole under a temporary name, then renamed: a reader never sees half a file.
+        if fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let tmp = self.dir.join(format!("{key}.{}.tmp", std::process::id()));
+        if fs::write(&tmp, value).is_ok() {
+            let _ = fs::rename(&tmp, self.dir.join(format!("{key}.json")));
+        }
+    }
+}
+
+/// Today in UTC.
+fn today() -> Date {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Date::from_unix_days(i64::try_from(secs / 86_400).unwrap_or(0))
 }
 
 /// A spec's text and its name in messages, from a file or from `git show REV:spec/classroom.yaml`.

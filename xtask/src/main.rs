@@ -1,6 +1,6 @@
 //! Project tasks: `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`,
 //! `cargo xtask docs-check [DOC ...] [--format text|markdown|json]`, `cargo xtask bench`,
-//! `cargo xtask diff [--base REV|FILE] [--head REV|FILE] [--format F] [--fail-on LEVEL]`.
+//! `cargo xtask diff [--base REV|FILE] [--head REV|FILE] [--format F] [--fail-on GATE,..] [--accept FILE]`.
 
 mod bench;
 mod codegen;

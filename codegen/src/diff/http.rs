@@ -14,9 +14,12 @@ use crate::model::{EnumDef, EnumValue, Field, Operation, Param, StructDef, TypeD
 use crate::yaml::escape_token;
 
 /// Which spec a pointer belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Side {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// The old spec (what is removed is found there).
     Base,
+    /// The new spec.
     Head,
 }
 
@@ -44,6 +47,8 @@ pub(crate) enum Note {
     EnumValue { item: String, value: String },
     /// A new event `cmd`: the payload's `Unknown` variant already carries it.
     EventCmd { cmd: i64 },
+    /// An event's `cmd` renumbered: code built on the current release sees `Unknown`.
+    EventCmdChanged { from: i64, to: i64 },
     /// A new error code: `ErrorCode::Unknown` already carries it.
     ErrorCode { code: i64 },
 }
@@ -1028,8 +1033,44 @@ impl<'a> Walker<'a> {
         self.group = "Events".into();
         self.visited.clear();
         let schema_ptr = |s: &str| format!("/components/schemas/{}", escape_token(s));
+        // A `oneOf` member that stays but carries another `cmd`: the same event renumbered.
+        let renumbered = |hv: &crate::model::EventVariant| {
+            be.variants.iter().find(|bv| {
+                bv.schema == hv.schema
+                    && bv.cmd != hv.cmd
+                    && !he.variants.iter().any(|x| x.cmd == bv.cmd)
+                    && !be.variants.iter().any(|x| x.cmd == hv.cmd)
+            })
+        };
         for hv in &he.variants {
             let hptr = schema_ptr(&hv.schema);
+            if let Some(bv) = renumbered(hv) {
+                let mut anchors = vec![
+                    Anchor::EventVariant(hv.name.clone()),
+                    Anchor::EventVariant(bv.name.clone()),
+                ];
+                anchors.extend(type_items(&bv.data).chain(type_items(&hv.data)));
+                let cmd_ptr = property_pointer(&self.head.value, &hptr, "cmd")
+                    .unwrap_or_else(|| hptr.clone());
+                self.emit(
+                    "event-cmd-changed",
+                    Side::Head,
+                    cmd_ptr,
+                    format!(
+                        "The `cmd` of `{}` changes from {} to {}: clients that dispatch on {} no longer receive it, and {} means it now.",
+                        hv.schema, bv.cmd, hv.cmd, bv.cmd, hv.cmd
+                    ),
+                    anchors,
+                    Some(Note::EventCmdChanged {
+                        from: bv.cmd,
+                        to: hv.cmd,
+                    }),
+                );
+                if self.same_kind(&bv.data, &hv.data) {
+                    self.compare(&bv.data, &hv.data, Dir::Response);
+                }
+                continue;
+            }
             match be.variants.iter().find(|bv| bv.cmd == hv.cmd) {
                 None => {
                     let mut anchors = vec![Anchor::EventVariant(hv.name.clone())];
@@ -1082,7 +1123,11 @@ impl<'a> Walker<'a> {
             }
         }
         for bv in &be.variants {
-            if he.variants.iter().any(|hv| hv.cmd == bv.cmd) {
+            if he
+                .variants
+                .iter()
+                .any(|hv| hv.cmd == bv.cmd || renumbered(hv) == Some(bv))
+            {
                 continue;
             }
             let mut anchors = vec![Anchor::EventVariant(bv.name.clone())];
@@ -1120,6 +1165,46 @@ impl<'a> Walker<'a> {
             &owner,
             Dir::Response,
         );
+        // The crate reads the fields beside `cmd` and `data` from the first member; another member
+        // whose own `allOf` envelope changes differently is reported on its own.
+        let envelope_delta = |bs: &str, hs: &str| {
+            let b = envelope(&self.base.value, &schema_ptr(bs));
+            let h = envelope(&self.head.value, &schema_ptr(hs));
+            envelope_changes(&b, &h)
+        };
+        let (Some(bfirst), Some(hfirst)) = (be.variants.first(), he.variants.first()) else {
+            return;
+        };
+        let shared = envelope_delta(&bfirst.schema, &hfirst.schema);
+        let mut found = Vec::new();
+        for hv in he.variants.iter().skip(1) {
+            let Some(bv) = be
+                .variants
+                .iter()
+                .find(|bv| bv.cmd == hv.cmd)
+                .or_else(|| renumbered(hv))
+            else {
+                continue;
+            };
+            let delta = envelope_delta(&bv.schema, &hv.schema);
+            if delta.is_empty() || delta == shared {
+                continue;
+            }
+            found.push((hv.name.clone(), hv.schema.clone(), hv.cmd, delta));
+        }
+        for (name, schema, cmd, delta) in found {
+            self.emit(
+                "event-envelope-changed",
+                Side::Head,
+                schema_ptr(&schema),
+                format!(
+                    "The fields beside `cmd` and `data` of event `cmd` {cmd} (`{schema}`) change through its own `allOf` member, unlike the other events: {}.",
+                    delta.join("; ")
+                ),
+                vec![Anchor::EventVariant(name)],
+                None,
+            );
+        }
     }
 
     fn error_codes(&mut self) {
@@ -1630,4 +1715,93 @@ fn requirements(root: &Value, op_pointer: &str) -> Vec<BTreeSet<String>> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The properties of an event member beside `cmd` and `data`, through `$ref` and `allOf`: name to
+/// (required, schema without descriptions).
+fn envelope(root: &Value, schema: &str) -> BTreeMap<String, (bool, Value)> {
+    fn strip(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(k, _)| *k != "description" && *k != "example")
+                    .map(|(k, v)| (k.clone(), strip(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
+            other => other.clone(),
+        }
+    }
+    fn go(root: &Value, schema: &str, out: &mut BTreeMap<String, (bool, Value)>, depth: usize) {
+        if depth > 16 {
+            return;
+        }
+        let schema = resolve(root, schema);
+        let Some(node) = root.pointer(&schema) else {
+            return;
+        };
+        if let Some(all) = node.get("allOf").and_then(Value::as_array) {
+            for i in 0..all.len() {
+                go(root, &format!("{schema}/allOf/{i}"), out, depth + 1);
+            }
+        }
+        let required: Vec<&str> = node
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if let Some(props) = node.get("properties").and_then(Value::as_object) {
+            for (name, prop) in props {
+                if name == "cmd" || name == "data" {
+                    continue;
+                }
+                let ptr = format!("{schema}/properties/{}", escape_token(name));
+                let shape = root
+                    .pointer(&resolve(root, &ptr))
+                    .map_or(Value::Null, strip);
+                let entry = out.entry(name.clone()).or_insert((false, Value::Null));
+                entry.1 = if prop.get("$ref").is_some() {
+                    shape
+                } else {
+                    strip(prop)
+                };
+            }
+        }
+        for r in required {
+            if let Some(e) = out.get_mut(r) {
+                e.0 = true;
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    go(root, schema, &mut out, 0);
+    out
+}
+
+/// What changes between two envelopes, one phrase per property.
+fn envelope_changes(
+    b: &BTreeMap<String, (bool, Value)>,
+    h: &BTreeMap<String, (bool, Value)>,
+) -> Vec<String> {
+    let word = |r: bool| if r { "required" } else { "optional" };
+    let mut out = Vec::new();
+    for (name, (breq, bshape)) in b {
+        match h.get(name) {
+            None => out.push(format!("{} `{name}` is removed", word(*breq))),
+            Some((hreq, hshape)) => {
+                if breq != hreq {
+                    out.push(format!("`{name}` becomes {}", word(*hreq)));
+                }
+                if bshape != hshape {
+                    out.push(format!("the type of `{name}` changes"));
+                }
+            }
+        }
+    }
+    for (name, (hreq, _)) in h {
+        if !b.contains_key(name) {
+            out.push(format!("{} `{name}` is added", word(*hreq)));
+        }
+    }
+    out
 }

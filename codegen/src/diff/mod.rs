@@ -10,7 +10,12 @@
 //! a semver bump for `classroom-api`.
 //!
 //! `cargo xtask diff` reads the two specs (files or git revisions) and prints a [`Report`] as
-//! markdown, JSON or text.
+//! markdown, JSON, text, GitHub Actions annotations, SARIF 2.1.0, JUnit XML or a Keep-a-Changelog
+//! section. Every change has a [`Change::fingerprint`]; `spec/diff-accept.yaml` ([`AcceptFile`])
+//! accepts changes by fingerprint, or by rule id and pointer, with a reason and an optional expiry
+//! ([`Report::accept`]); [`Report::fails_on`] decides the exit status from [`FailOn`] gates, HTTP
+//! levels or `rust-breaking`. [`diff_cached`] keeps the generated side of each spec in a
+//! [`SurfaceCache`], so a warm run generates nothing.
 //!
 //! # Rules
 //!
@@ -60,7 +65,9 @@
 //! | `response-enum-value-added` | warning | An enum used in a response gains a value (safe for the crate: `Unknown`). |
 //! | `response-enum-value-removed` | info | An enum used in a response loses a value. |
 //! | `event-cmd-added` | warning | A new event `cmd` (safe for the crate: `Unknown`). |
-//! | `event-cmd-removed` | warning | An event `cmd` is gone. |
+//! | `event-cmd-removed` | warning | An event `cmd` is gone (also: a `oneOf` member dropped from the union while its schema stays). |
+//! | `event-cmd-changed` | breaking | A `oneOf` member of the event union keeps its schema but carries another `cmd`. |
+//! | `event-envelope-changed` | warning | An event's fields beside `cmd` and `data` change through its own `allOf` member, not with the shared envelope. |
 //! | `error-code-added` | info | A new business error code in `x-error-codes`. |
 //! | `error-code-removed` | warning | A business error code is gone. |
 //! | `error-code-renamed` | info | Same code, new name: the Rust variant is renamed. |
@@ -84,6 +91,8 @@
 //! every struct and enum is `#[non_exhaustive]`, so new fields and variants add; a new required
 //! field changes `new(...)`, which breaks; enums keep unknown values in `Unknown(..)`.
 
+mod accept;
+mod ci;
 mod http;
 mod render;
 mod surface;
@@ -94,7 +103,11 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::Spec;
-use http::{Anchor, Found, Note, Side};
+pub use accept::{
+    AcceptError, AcceptFile, AcceptProblem, Accepted, Date, Entry, ProblemKind, Selector,
+};
+pub use http::Side;
+use http::{Anchor, Found, Note};
 use surface::{Delta, Surface};
 
 /// How much a change matters to HTTP clients.
@@ -225,6 +238,8 @@ rules! {
     "response-enum-value-removed" => Info,
     "event-cmd-added" => Warning,
     "event-cmd-removed" => Warning,
+    "event-cmd-changed" => Breaking,
+    "event-envelope-changed" => Warning,
     "error-code-added" => Info,
     "error-code-removed" => Warning,
     "error-code-renamed" => Info,
@@ -245,6 +260,10 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 /// One change between the two specs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
+    /// A stable id of this change (16 hex digits), from its rule and pointer (for `rust-api-changed`,
+    /// its Rust item): the same change has the same fingerprint in every run and every format, and
+    /// `spec/diff-accept.yaml` can name it.
+    pub fingerprint: String,
     /// The stable rule id (see [`RULES`]).
     pub rule: &'static str,
     /// The rule's level.
@@ -258,6 +277,8 @@ pub struct Change {
     pub also: Vec<String>,
     /// JSON pointer of the changed node: in the head, or in the base for removals.
     pub pointer: String,
+    /// Which spec `pointer` and `line` belong to.
+    pub side: Side,
     /// The 1-based line of `pointer` in its spec, when known.
     pub line: Option<usize>,
     /// One sentence on the HTTP change.
@@ -268,6 +289,44 @@ pub struct Change {
     pub rust_breaking: bool,
     /// The release this change alone needs.
     pub bump: Bump,
+    /// Set when the accept file accepts the change: it is reported, but fails no `--fail-on`.
+    pub accepted: Option<Accepted>,
+}
+
+/// What makes `cargo xtask diff` exit 1: any of these, for a change that is not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOn {
+    /// A change at this level or above, for HTTP clients.
+    Level(Level),
+    /// A change that can break code built on the generated crate, whatever its HTTP level.
+    RustBreaking,
+}
+
+impl FailOn {
+    /// Whether this gate catches the change (accepted or not).
+    pub fn catches(self, c: &Change) -> bool {
+        match self {
+            FailOn::Level(l) => c.level >= l,
+            FailOn::RustBreaking => c.rust_breaking,
+        }
+    }
+}
+
+impl fmt::Display for FailOn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailOn::Level(l) => write!(f, "{l}"),
+            FailOn::RustBreaking => f.write_str("rust-breaking"),
+        }
+    }
+}
+
+impl Change {
+    /// Whether the change fails one of the gates: it is caught and not accepted.
+    pub fn fails(&self, gates: &[FailOn]) -> bool {
+        self.accepted.is_none() && gates.iter().any(|g| g.catches(self))
+    }
 }
 
 /// Every change between two specs.
@@ -280,6 +339,18 @@ pub struct Report {
     /// The changes, grouped by operation in spec order, then events, error codes, security and
     /// Rust-only changes.
     pub changes: Vec<Change>,
+    /// Entries of the accept file that expired or name no change (see [`Report::accept`]).
+    pub accept_problems: Vec<AcceptProblem>,
+}
+
+/// Where the CI formats point: the spec's path in the repository, for file locations.
+#[derive(Debug, Clone, Copy)]
+pub struct Ci<'a> {
+    /// What fails the check: a failing change is an error, others are warnings or notes.
+    pub gates: &'a [FailOn],
+    /// The head spec's path relative to the repository root (`spec/classroom.yaml`). Changes found
+    /// in the base (removals) point at the file without a line.
+    pub spec_path: &'a str,
 }
 
 impl Report {
@@ -307,9 +378,26 @@ impl Report {
         self.changes.iter().map(|c| c.level).max()
     }
 
-    /// Whether a change at `fail_on` or above was found (`cargo xtask diff` then exits 1).
+    /// Whether a change at `fail_on` or above was found and not accepted, or the accept file has a
+    /// problem (`cargo xtask diff` then exits 1).
     pub fn fails(&self, fail_on: Level) -> bool {
-        self.max_level().is_some_and(|l| l >= fail_on)
+        self.fails_on(&[FailOn::Level(fail_on)])
+    }
+
+    /// Whether a change that is not accepted fails one of the gates, or the accept file has a problem.
+    pub fn fails_on(&self, gates: &[FailOn]) -> bool {
+        !self.accept_problems.is_empty() || self.changes.iter().any(|c| c.fails(gates))
+    }
+
+    /// Marks the changes that `file` accepts on `today` (entries past their date accept nothing)
+    /// and records its expired and unmatched entries in [`Report::accept_problems`].
+    pub fn accept(&mut self, file: &AcceptFile, today: Date) {
+        accept::apply(self, file, today);
+    }
+
+    /// The number of accepted changes.
+    pub fn accepted(&self) -> usize {
+        self.changes.iter().filter(|c| c.accepted.is_some()).count()
     }
 
     /// Whether nothing changed.
@@ -331,12 +419,63 @@ impl Report {
     pub fn to_text(&self) -> String {
         render::text(self)
     }
+
+    /// GitHub Actions workflow commands (`::error file=…,line=…::…`), one per change and problem.
+    pub fn to_github(&self, ci: Ci<'_>) -> String {
+        ci::github(self, ci)
+    }
+
+    /// SARIF 2.1.0, for GitHub code scanning and other viewers.
+    pub fn to_sarif(&self, ci: Ci<'_>) -> String {
+        ci::sarif(self, ci)
+    }
+
+    /// JUnit XML: one test case per change and per accept problem; failing ones fail.
+    pub fn to_junit(&self, ci: Ci<'_>) -> String {
+        ci::junit(self, ci)
+    }
+
+    /// The Keep-a-Changelog section (`## [Unreleased]`) for the release of `classroom-api`.
+    pub fn to_changelog(&self) -> String {
+        render::changelog(self)
+    }
+}
+
+/// Where [`diff_cached`] keeps the public Rust API of a spec's generated crate between runs.
+///
+/// Keys name a spec's content (and the version of this crate); values are opaque text. A store
+/// that can hold files of another generator build must put that build in its keys.
+pub trait SurfaceCache: Sync {
+    /// The value stored under `key`, if any.
+    fn get(&self, key: &str) -> Option<String>;
+    /// Stores a value (failures are ignored: the cache only saves time).
+    fn put(&self, key: &str, value: &str);
 }
 
 /// Compares two loaded specs.
 pub fn diff(base: &Spec, head: &Spec) -> Report {
-    let (found, hints) = http::walk(base, head);
-    let surfaces = surface_of(base).and_then(|b| Ok((b, surface_of(head)?)));
+    diff_with(base, head, None)
+}
+
+/// Compares two loaded specs, reading and storing the Rust side of each in `cache`: a spec seen
+/// before is neither generated nor parsed again.
+pub fn diff_cached(base: &Spec, head: &Spec, cache: &dyn SurfaceCache) -> Report {
+    diff_with(base, head, Some(cache))
+}
+
+fn diff_with(base: &Spec, head: &Spec, cache: Option<&dyn SurfaceCache>) -> Report {
+    // Generating and reading back both crates is most of the work: one thread per side.
+    let (bsurf, (found, hints), hsurf) = std::thread::scope(|scope| {
+        let b = scope.spawn(|| cached_surface(base, cache));
+        let h = scope.spawn(|| cached_surface(head, cache));
+        let walked = http::walk(base, head);
+        let join = |t: std::thread::ScopedJoinHandle<'_, Result<Surface, String>>| {
+            t.join()
+                .unwrap_or_else(|_| Err("the generator panicked".to_owned()))
+        };
+        (join(b), walked, join(h))
+    });
+    let surfaces = bsurf.and_then(|b| Ok((b, hsurf?)));
     let mut changes = Vec::new();
     match surfaces {
         Ok((bs, hs)) => {
@@ -378,16 +517,79 @@ pub fn diff(base: &Spec, head: &Spec) -> Report {
             }
         }
     }
+    unique_fingerprints(&mut changes);
     Report {
         base: base.file.clone(),
         head: head.file.clone(),
         changes,
+        accept_problems: Vec::new(),
+    }
+}
+
+/// FNV-1a (64 bits) of the parts, each followed by a NUL: stable across runs, platforms and releases.
+fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain([0]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// A 64-bit key of a long text, eight bytes at a time (FNV-1a's constants over words, plus the
+/// length): fast even in a debug build, and only ever compared with keys this function made.
+fn content_key(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ text.len() as u64;
+    let mut chunks = text.as_bytes().chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x0100_0000_01b3);
+        h ^= h >> 29;
+    }
+    for b in chunks.remainder() {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// A second change with the same fingerprint (the same rule at the same node) is told apart by its
+/// position among them.
+fn unique_fingerprints(changes: &mut [Change]) {
+    let mut seen = std::collections::BTreeSet::new();
+    for c in changes {
+        let mut n = 1;
+        while !seen.insert(c.fingerprint.clone()) {
+            n += 1;
+            c.fingerprint = fingerprint(&[c.rule, &c.pointer, &c.message, &n.to_string()]);
+        }
     }
 }
 
 fn surface_of(spec: &Spec) -> Result<Surface, String> {
     let generated = crate::generate_from(spec).map_err(|e| e.to_string())?;
     surface::read(&generated)
+}
+
+/// The surface of a spec, from the cache when it holds one for the same content.
+fn cached_surface(spec: &Spec, cache: Option<&dyn SurfaceCache>) -> Result<Surface, String> {
+    let Some(cache) = cache else {
+        return surface_of(spec);
+    };
+    let text = serde_json::to_string(&spec.value).unwrap_or_default();
+    let key = format!(
+        "surface-{}-{}",
+        env!("CARGO_PKG_VERSION"),
+        content_key(&text)
+    );
+    if let Some(s) = cache.get(&key).as_deref().and_then(surface::from_json) {
+        return Ok(s);
+    }
+    let s = surface_of(spec)?;
+    cache.put(&key, &surface::to_json(&s));
+    Ok(s)
 }
 
 /// Item renames for the surface diff: types from the walk, and what an `operationId` change renames.
@@ -509,6 +711,19 @@ fn note_text(note: &Note, bs: &Surface, hs: &Surface) -> String {
                 format!("Code built on the current release cannot decode events with `cmd` {cmd}.")
             }
         },
+        Note::EventCmdChanged { from, to } => {
+            match enum_in(bs, "events").or_else(|| enum_in(hs, "events")) {
+                Some(k) if unknown(&k) => {
+                    let n = name(&k);
+                    format!(
+                        "Code built on the current release decodes the renumbered event (`cmd` {to}) as `{n}::Unknown {{ cmd: {to}, .. }}` and never sees its variant again until users upgrade; after the upgrade `cmd` {from} is `Unknown`."
+                    )
+                }
+                _ => format!(
+                    "Code built on the current release cannot decode events with `cmd` {to}."
+                ),
+            }
+        }
         Note::ErrorCode { code } => {
             match enum_in(bs, "error_codes").or_else(|| enum_in(hs, "error_codes")) {
                 Some(k) if unknown(&k) => {
@@ -535,6 +750,9 @@ fn quiet_impact(rule: &str) -> &'static str {
         }
         r if r.starts_with("security-") => {
             "No public item of the generated crate changes; authentication is hand-written (`classroom-api/src/auth.rs`): check that it sends what the spec now asks for."
+        }
+        "event-envelope-changed" => {
+            "No public item of the generated crate changes: `Event` takes the fields beside `cmd` and `data` from the first member of the union, so for this event they are read as that member declares them (a field now missing from it is a malformed event, which does not fail its page)."
         }
         r if r.contains("constraint") => {
             "No public item of the generated crate changes; the server enforces the constraint."
@@ -564,8 +782,11 @@ fn change(base: &Spec, head: &Spec, f: Found, matched: &[&Delta], note: Option<S
         Side::Head => head,
     };
     Change {
+        fingerprint: fingerprint(&[f.rule, &f.pointer]),
         rule: f.rule,
         level,
+        side: f.side,
+        accepted: None,
         line: spec.line(&f.pointer),
         operation: f.operation,
         group: f.group,
@@ -592,8 +813,11 @@ fn leftover(base: &Spec, head: &Spec, bs: &Surface, hs: &Surface, deltas: &[&Del
     let breaking = deltas.iter().any(|d| d.breaking);
     let texts: Vec<&str> = deltas.iter().map(|d| d.text.as_str()).collect();
     Change {
+        fingerprint: fingerprint(&["rust-api-changed", &first.item]),
         rule: "rust-api-changed",
         level: Level::Info,
+        side,
+        accepted: None,
         operation: None,
         group: "Rust API".into(),
         also: Vec::new(),

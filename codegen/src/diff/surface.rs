@@ -12,7 +12,7 @@ use quote::ToTokens;
 use crate::Generated;
 
 /// The public items of one generated crate.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub(crate) struct Surface {
     pub items: BTreeMap<String, Item>,
     /// `operationId` → the key of its `OperationInfo` constant.
@@ -20,7 +20,7 @@ pub(crate) struct Surface {
 }
 
 /// One public item.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub(crate) struct Item {
     /// `struct`, `enum`, `const` or `fn`.
     pub kind: &'static str,
@@ -45,26 +45,63 @@ pub(crate) struct Delta {
     pub text: String,
 }
 
-const FILES: [(&str, &str); 4] = [
-    ("types.rs", "types"),
-    ("operations.rs", "operations"),
-    ("events.rs", "events"),
-    ("error_codes.rs", "error_codes"),
-];
+/// The item kinds a surface holds.
+const KINDS: [&str; 6] = ["", "struct", "enum", "const", "fn", "type"];
 
-/// Reads the public items of the generated files.
+/// Reads the public items of the generated files: every Rust file but `mod.rs`, each a module
+/// named after the file (`types.rs` → `types::`), so that files the generator adds are read too.
 pub(crate) fn read(generated: &Generated) -> Result<Surface, String> {
     let mut surface = Surface::default();
-    for (file, ns) in FILES {
-        let Some(text) = generated.files.get(file) else {
+    for (file, text) in &generated.files {
+        let Some(ns) = file.strip_suffix(".rs") else {
             continue;
         };
+        if ns == "mod" || ns.contains('/') {
+            continue;
+        }
         let parsed = syn::parse_file(text).map_err(|e| format!("{file} does not parse: {e}"))?;
         for item in &parsed.items {
             read_item(&mut surface, ns, item);
         }
     }
     Ok(surface)
+}
+
+/// A surface as JSON, for a cache.
+pub(crate) fn to_json(s: &Surface) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// A surface back from [`to_json`]; `None` for anything else.
+pub(crate) fn from_json(text: &str) -> Option<Surface> {
+    #[derive(serde::Deserialize)]
+    struct RawItem {
+        kind: String,
+        members: BTreeMap<String, String>,
+        args: Vec<(String, String)>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Raw {
+        items: BTreeMap<String, RawItem>,
+        op_consts: BTreeMap<String, String>,
+    }
+    let raw: Raw = serde_json::from_str(text).ok()?;
+    let mut items = BTreeMap::new();
+    for (k, i) in raw.items {
+        let kind = KINDS.iter().find(|x| **x == i.kind)?;
+        items.insert(
+            k,
+            Item {
+                kind,
+                members: i.members,
+                args: i.args,
+            },
+        );
+    }
+    Some(Surface {
+        items,
+        op_consts: raw.op_consts,
+    })
 }
 
 fn is_pub(vis: &syn::Visibility) -> bool {
@@ -104,6 +141,16 @@ fn read_item(s: &mut Surface, ns: &str, item: &syn::Item) {
                     }
                 };
                 it.members.insert(format!("variant {}", v.ident), shape);
+            }
+        }
+        syn::Item::Type(t) if is_pub(&t.vis) => {
+            let it = s.items.entry(format!("{ns}::{}", t.ident)).or_default();
+            it.kind = "type";
+            it.members.insert("type".into(), ty(&t.ty));
+        }
+        syn::Item::Mod(m) if is_pub(&m.vis) => {
+            for inner in m.content.iter().flat_map(|(_, items)| items) {
+                read_item(s, &format!("{ns}::{}", m.ident), inner);
             }
         }
         syn::Item::Const(c) if is_pub(&c.vis) => {
