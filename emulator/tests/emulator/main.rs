@@ -7,5 +7,6 @@ mod cli;
 mod faults;
 mod operations;
 mod poller;
+mod proxy;
 mod robustness;
 mod support;
