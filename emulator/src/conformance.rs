@@ -430,7 +430,13 @@ impl Conformance {
                     return;
                 }
                 for (i, item) in items.iter().enumerate() {
-                    self.check(item, &item_schemas, &format!("{pointer}/{i}"), depth + 1, out);
+                    self.check(
+                        item,
+                        &item_schemas,
+                        &format!("{pointer}/{i}"),
+                        depth + 1,
+                        out,
+                    );
                 }
             }
             _ => {}
@@ -540,10 +546,8 @@ impl Conformance {
         out: &mut Vec<Found>,
     ) -> Option<&'a Value> {
         // The event union: members told apart by the values of `cmd`.
-        let cmds: Vec<Option<Vec<&Value>>> = branches
-            .iter()
-            .map(|b| self.cmd_values(b, depth))
-            .collect();
+        let cmds: Vec<Option<Vec<&Value>>> =
+            branches.iter().map(|b| self.cmd_values(b, depth)).collect();
         if !branches.is_empty()
             && cmds.iter().all(Option::is_some)
             && let Some(cmd) = value.get("cmd")
@@ -560,7 +564,10 @@ impl Conformance {
                         DriftKind::UnknownEvent,
                         &format!("{pointer}/cmd"),
                         cmd.clone(),
-                        format!("a cmd of the event catalogue {}", Value::from_iter(known.into_iter().cloned())),
+                        format!(
+                            "a cmd of the event catalogue {}",
+                            Value::from_iter(known.into_iter().cloned())
+                        ),
                     ));
                     None
                 }
@@ -670,7 +677,9 @@ fn one_type_admits(ty: &str, value: &Value) -> bool {
         "integer" => {
             value.is_i64()
                 || value.is_u64()
-                || value.as_f64().is_some_and(|f| f.is_finite() && f.fract() == 0.0)
+                || value
+                    .as_f64()
+                    .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
         }
         _ => true,
     }
@@ -817,8 +826,14 @@ mod tests {
             .iter()
             .map(|d| (d.kind, d.pointer.as_str()))
             .collect();
-        assert!(kinds.contains(&(DriftKind::TypeMismatch, "/data/userName")), "{drifts:#?}");
-        assert!(kinds.contains(&(DriftKind::UnknownField, "/data/brandNew")), "{drifts:#?}");
+        assert!(
+            kinds.contains(&(DriftKind::TypeMismatch, "/data/userName")),
+            "{drifts:#?}"
+        );
+        assert!(
+            kinds.contains(&(DriftKind::UnknownField, "/data/brandNew")),
+            "{drifts:#?}"
+        );
         let drifts = spec.check_response("GET", path, 204, b"{}");
         assert_eq!(drifts[0].kind, DriftKind::UndocumentedStatus);
         let drifts = spec.check_request("GET", "/cn/edu/apps/a/v2/nothing", None);

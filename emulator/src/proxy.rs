@@ -180,9 +180,7 @@ impl ProxyBuilder {
             json_lines: self.json_lines.map(Mutex::new),
             log: self.log,
         });
-        let router = Router::new()
-            .fallback(forward)
-            .with_state(shared.clone());
+        let router = Router::new().fallback(forward).with_state(shared.clone());
         let (addr, base_url, stop, task) = listen(&self.host, self.port, router).await?;
         Ok(Proxy {
             addr,
@@ -254,7 +252,8 @@ impl Proxy {
             let _ = task.await;
         }
         let summary = self.summary();
-        self.shared.emit(&json!({"type": "summary", "summary": summary}));
+        self.shared
+            .emit(&json!({"type": "summary", "summary": summary}));
         summary
     }
 }
@@ -295,7 +294,8 @@ impl fmt::Display for Summary {
             self.calls, self.drifts
         )?;
         for (op, s) in &self.operations {
-            let statuses: Vec<String> = s.statuses.iter().map(|(k, v)| format!("{k}×{v}")).collect();
+            let statuses: Vec<String> =
+                s.statuses.iter().map(|(k, v)| format!("{k}×{v}")).collect();
             write!(f, "  {op}: {} calls ({})", s.calls, statuses.join(", "))?;
             if !s.drifts.is_empty() {
                 let kinds: Vec<String> = s
@@ -486,7 +486,9 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String
         .map_err(|e| format!("reading the upstream's answer: {e}"))?
     {
         if body.len() + chunk.len() > MAX_BODY {
-            return Err(format!("the upstream's answer is larger than {MAX_BODY} bytes"));
+            return Err(format!(
+                "the upstream's answer is larger than {MAX_BODY} bytes"
+            ));
         }
         body.extend_from_slice(&chunk);
     }
@@ -562,9 +564,7 @@ impl Replay {
                 .answers
                 .push(e.response);
         }
-        let router = Router::new()
-            .fallback(replay)
-            .with_state(Arc::new(table));
+        let router = Router::new().fallback(replay).with_state(Arc::new(table));
         let (addr, base_url, stop, task) = listen(host, port, router).await?;
         Ok(Replay {
             addr,
@@ -605,7 +605,10 @@ impl Drop for Replay {
     }
 }
 
-async fn replay(AxumState(table): AxumState<Arc<HashMap<Key, Recorded>>>, req: Request) -> Response {
+async fn replay(
+    AxumState(table): AxumState<Arc<HashMap<Key, Recorded>>>,
+    req: Request,
+) -> Response {
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_ascii_uppercase();
     let path = parts
@@ -639,7 +642,10 @@ async fn replay(AxumState(table): AxumState<Arc<HashMap<Key, Recorded>>>, req: R
         .answers
         .get(n.min(recorded.answers.len().saturating_sub(1)))
     else {
-        return error_response(StatusCode::NOT_IMPLEMENTED, "replay: empty recording".into());
+        return error_response(
+            StatusCode::NOT_IMPLEMENTED,
+            "replay: empty recording".into(),
+        );
     };
     let status = answer
         .status

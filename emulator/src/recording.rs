@@ -128,7 +128,10 @@ fn secret_key(name: &str) -> bool {
     ["token", "secret", "password", "certificate", "credential"]
         .iter()
         .any(|w| lower.contains(w))
-        || matches!(lower.as_str(), "appkey" | "boardappid" | "sign" | "signature")
+        || matches!(
+            lower.as_str(),
+            "appkey" | "boardappid" | "sign" | "signature"
+        )
 }
 
 /// Scrubs secrets in a JSON value: members named like secrets, every string of the board's and
@@ -322,10 +325,20 @@ mod tests {
         });
         scrub_json(&mut body, None);
         let text = body.to_string();
-        for secret in [token.as_str(), "NETLESSSDK_abc", "k#1", "\"app\"", "\"org\"", "b1"] {
+        for secret in [
+            token.as_str(),
+            "NETLESSSDK_abc",
+            "k#1",
+            "\"app\"",
+            "\"org\"",
+            "b1",
+        ] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
-        assert!(text.contains("Ann") && text.contains("language=en"), "{text}");
+        assert!(
+            text.contains("Ann") && text.contains("language=en"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use classroom_api::operations::ListRoomEventsQuery;
 use classroom_api::types::{
-    CreateRoomRequest, RecordingMode, RecordingState, RoomState, RoomType,
-    SetPropertiesRequest, SetRecordingStateRequest, WebRecordConfig,
+    CreateRoomRequest, RecordingMode, RecordingState, RoomState, RoomType, SetPropertiesRequest,
+    SetRecordingStateRequest, WebRecordConfig,
 };
 use classroom_api::{Client, RetryPolicy};
 use classroom_emulator::conformance::{Direction, DriftKind};
@@ -69,7 +69,10 @@ async fn the_proxy_reports_each_kind_of_difference_with_its_place() {
 
     // Conforming traffic: no difference.
     client
-        .create_room("p1", &CreateRoomRequest::new("Physics", RoomType::SmallClass))
+        .create_room(
+            "p1",
+            &CreateRoomRequest::new("Physics", RoomType::SmallClass),
+        )
         .await
         .expect("create");
     client
@@ -93,9 +96,17 @@ async fn the_proxy_reports_each_kind_of_difference_with_its_place() {
         .times(1)
     };
     emulator
-        .add_fault(rewrite("getUser", Some("/data/avatarUrl"), json!("https://x"), None))
+        .add_fault(rewrite(
+            "getUser",
+            Some("/data/avatarUrl"),
+            json!("https://x"),
+            None,
+        ))
         .expect("fault");
-    client.get_user("p1", "ann").await.expect("an extra field decodes");
+    client
+        .get_user("p1", "ann")
+        .await
+        .expect("an extra field decodes");
     emulator
         .add_fault(rewrite("getUser", Some("/data/userName"), json!(42), None))
         .expect("fault");
@@ -123,11 +134,18 @@ async fn the_proxy_reports_each_kind_of_difference_with_its_place() {
     // A request no operation matches.
     let http = reqwest::Client::new();
     let (status, _, _) = read(
-        http.get(format!("{}/cn/edu/apps/{}/v2/nowhere", proxy.base_url(), emulator.app_id()))
-            .header("authorization", format!("agora token={}", app_token(&emulator)))
-            .send()
-            .await
-            .expect("answer"),
+        http.get(format!(
+            "{}/cn/edu/apps/{}/v2/nowhere",
+            proxy.base_url(),
+            emulator.app_id()
+        ))
+        .header(
+            "authorization",
+            format!("agora token={}", app_token(&emulator)),
+        )
+        .send()
+        .await
+        .expect("answer"),
     )
     .await;
     assert_eq!(status, 404);
@@ -135,24 +153,50 @@ async fn the_proxy_reports_each_kind_of_difference_with_its_place() {
     let drifts = proxy.drifts();
     let found: Vec<(Option<&str>, Direction, DriftKind, &str)> = drifts
         .iter()
-        .map(|d| (d.operation.as_deref(), d.direction, d.kind, d.pointer.as_str()))
+        .map(|d| {
+            (
+                d.operation.as_deref(),
+                d.direction,
+                d.kind,
+                d.pointer.as_str(),
+            )
+        })
         .collect();
     let expected = [
-        (Some("getUser"), Direction::Response, DriftKind::UnknownField, "/data/avatarUrl"),
-        (Some("getUser"), Direction::Response, DriftKind::TypeMismatch, "/data/userName"),
+        (
+            Some("getUser"),
+            Direction::Response,
+            DriftKind::UnknownField,
+            "/data/avatarUrl",
+        ),
+        (
+            Some("getUser"),
+            Direction::Response,
+            DriftKind::TypeMismatch,
+            "/data/userName",
+        ),
         (
             Some("listRoomEvents"),
             Direction::Response,
             DriftKind::UnknownEvent,
             "/data/list/0/cmd",
         ),
-        (Some("setRoomState"), Direction::Response, DriftKind::UndocumentedStatus, ""),
+        (
+            Some("setRoomState"),
+            Direction::Response,
+            DriftKind::UndocumentedStatus,
+            "",
+        ),
         (None, Direction::Request, DriftKind::UnknownOperation, ""),
     ];
     assert_eq!(found, expected, "{drifts:#?}");
     // Each names the value and the expectation.
     assert_eq!(drifts[1].value, json!(42));
-    assert!(drifts[1].expected.contains("string"), "{}", drifts[1].expected);
+    assert!(
+        drifts[1].expected.contains("string"),
+        "{}",
+        drifts[1].expected
+    );
     assert_eq!(drifts[2].value, json!(4242));
     assert!(drifts[3].to_string().contains("207"), "{}", drifts[3]);
 
@@ -261,7 +305,13 @@ async fn recordings_keep_no_secret_and_replay_gives_the_same_results() {
         .map(|e| e.expect("entry").file_name().into_string().expect("name"))
         .collect();
     files.sort();
-    for op in ["createRoom", "getUser", "listRoomEvents", "setRecordingState", "setRoomState"] {
+    for op in [
+        "createRoom",
+        "getUser",
+        "listRoomEvents",
+        "setRecordingState",
+        "setRoomState",
+    ] {
         assert!(files.contains(&format!("{op}.jsonl")), "{files:?}");
     }
     let mut all = String::new();
@@ -297,10 +347,7 @@ async fn recordings_keep_no_secret_and_replay_gives_the_same_results() {
         .base_url(replay.base_url())
         .build()
         .expect("client");
-    assert_eq!(
-        format!("{:?}", client.get_user("c1", "bob").await),
-        live[4]
-    );
+    assert_eq!(format!("{:?}", client.get_user("c1", "bob").await), live[4]);
 }
 
 #[tokio::test]
@@ -311,7 +358,10 @@ async fn replay_answers_501_naming_a_request_it_has_no_recording_of() {
         .expect("replay");
     let (status, _, body) = read(
         reqwest::Client::new()
-            .put(format!("{}/cn/edu/apps/a/v2/rooms/r/states/1", replay.base_url()))
+            .put(format!(
+                "{}/cn/edu/apps/a/v2/rooms/r/states/1",
+                replay.base_url()
+            ))
             .body(r#"{"x": 1}"#)
             .send()
             .await
@@ -344,21 +394,20 @@ async fn an_unreachable_upstream_is_a_502_that_says_so() {
         .await
         .expect("proxy");
     let (status, _, body) = read(
-        reqwest::get(format!("{}/cn/edu/apps/a/v2/rooms/r/users/u", proxy.base_url()))
-            .await
-            .expect("answer"),
+        reqwest::get(format!(
+            "{}/cn/edu/apps/a/v2/rooms/r/users/u",
+            proxy.base_url()
+        ))
+        .await
+        .expect("answer"),
     )
     .await;
     assert_eq!(status, 502);
     assert!(
-        body["msg"].as_str().is_some_and(|m| m.contains("no answer from the upstream")),
+        body["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("no answer from the upstream")),
         "{body}"
     );
-    assert!(
-        Proxy::builder()
-            .upstream("ftp://x")
-            .start()
-            .await
-            .is_err()
-    );
+    assert!(Proxy::builder().upstream("ftp://x").start().await.is_err());
 }
