@@ -47,6 +47,24 @@ pub enum Fault {
         #[serde(default)]
         redeliver: bool,
     },
+    /// Handles the request, then changes its answer so that it no longer matches the spec: sets
+    /// `value` at the JSON pointer `pointer` of the body (the last member is added when missing;
+    /// an array index must exist), and answers `status` instead of the real status when given.
+    /// For testing clients, and the `proxy` subcommand's drift report, against answers the spec
+    /// does not describe: an extra field, a value of another type, an unknown event `cmd`, an
+    /// undocumented status.
+    Rewrite {
+        /// Where in the body to set `value` (RFC 6901), e.g. `/data/list/0/cmd`; `None` leaves
+        /// the body as it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pointer: Option<String>,
+        /// The value to set.
+        #[serde(default)]
+        value: serde_json::Value,
+        /// The HTTP status to answer instead.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+    },
 }
 
 impl Fault {
@@ -93,6 +111,26 @@ impl Fault {
     /// `{"type": "withholdBatch", "redeliver": true}`.
     pub fn withhold_batch_for_redelivery() -> Self {
         Fault::WithholdBatch { redeliver: true }
+    }
+
+    /// Handles the request, then sets `value` at the JSON pointer `pointer` of the answer:
+    /// `{"type": "rewrite", "pointer": "/data/x", "value": 1}`.
+    pub fn rewrite(pointer: impl Into<String>, value: serde_json::Value) -> Self {
+        Fault::Rewrite {
+            pointer: Some(pointer.into()),
+            value,
+            status: None,
+        }
+    }
+
+    /// Handles the request, then answers `status` instead of the real status:
+    /// `{"type": "rewrite", "status": 207}`.
+    pub fn rewrite_status(status: u16) -> Self {
+        Fault::Rewrite {
+            pointer: None,
+            value: serde_json::Value::Null,
+            status: Some(status),
+        }
     }
 
     /// Whether the fault acts on a polling batch rather than on the request.
@@ -209,6 +247,8 @@ pub(crate) struct Decision {
     pub unavailable: Option<u64>,
     pub drop_before: bool,
     pub drop_after: bool,
+    /// `(pointer, value, status)` of each `Rewrite` that applies, in order.
+    pub rewrites: Vec<(Option<String>, serde_json::Value, Option<u16>)>,
 }
 
 /// The rules of a running emulator.
@@ -261,13 +301,20 @@ impl Faults {
             if !rule.hit() {
                 continue;
             }
-            match rule.rule.fault {
+            match &rule.rule.fault {
                 Fault::Latency { ms } => {
-                    decision.latency_ms = decision.latency_ms.saturating_add(ms)
+                    decision.latency_ms = decision.latency_ms.saturating_add(*ms)
                 }
-                Fault::Unavailable { retry_after } => decision.unavailable = Some(retry_after),
+                Fault::Unavailable { retry_after } => decision.unavailable = Some(*retry_after),
                 Fault::Drop { after: false } => decision.drop_before = true,
                 Fault::Drop { after: true } => decision.drop_after = true,
+                Fault::Rewrite {
+                    pointer,
+                    value,
+                    status,
+                } => decision
+                    .rewrites
+                    .push((pointer.clone(), value.clone(), *status)),
                 Fault::DuplicateBatch | Fault::WithholdBatch { .. } => {}
             }
         }

@@ -4,9 +4,12 @@
 
 mod admin;
 mod auth;
+pub mod conformance;
 mod faults;
 mod ops;
 mod props;
+pub mod proxy;
+pub mod recording;
 mod reply;
 mod routes;
 mod state;
@@ -28,6 +31,7 @@ use tower::ServiceExt;
 
 pub use admin::{AdminError, InjectEvents, JoinUser};
 pub use faults::{ActiveFault, Fault, FaultRule};
+pub use proxy::{Proxy, ProxyBuilder, ProxyError, Replay, Summary};
 pub use routes::OPERATIONS;
 
 use routes::{App, DropConnection};
@@ -361,7 +365,7 @@ impl fmt::Display for Dropped {
 impl std::error::Error for Dropped {}
 
 /// Accepts connections until `stop` changes or its sender is dropped.
-async fn serve(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn serve(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => {

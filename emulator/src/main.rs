@@ -1,14 +1,20 @@
 //! `classroom-emulator`: runs the emulator until interrupted.
 
 use std::io::Write;
+use std::path::PathBuf;
 
-use clap::Parser;
-use classroom_emulator::{DEFAULT_APP_ID, DEFAULT_CERTIFICATE, Emulator, FaultRule};
+use clap::{Parser, Subcommand};
+use classroom_emulator::{DEFAULT_APP_ID, DEFAULT_CERTIFICATE, Emulator, FaultRule, Proxy, Replay};
 
 /// A stateful local emulator of the Agora Flexible Classroom server REST API.
+///
+/// Without a subcommand it serves the emulator. `proxy` checks real traffic against the spec;
+/// `replay` serves what `proxy --record` recorded.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// The port to listen on.
     #[arg(long, default_value_t = 8080)]
     port: u16,
@@ -30,9 +36,51 @@ struct Args {
     faults: Vec<String>,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Forwards every request unchanged to the upstream (the real service), checks the request
+    /// and the answer against the spec, and reports each difference; a summary at Ctrl-C.
+    Proxy {
+        /// The upstream base URL, e.g. https://api.agora.io (repeatable: the next is tried when
+        /// the connection to one fails).
+        #[arg(long = "upstream", required = true, value_name = "URL")]
+        upstreams: Vec<String>,
+        /// The port to listen on.
+        #[arg(long, default_value_t = 8081)]
+        port: u16,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Records every exchange into DIR, one JSON-lines file per operation, secrets scrubbed.
+        #[arg(long, value_name = "DIR")]
+        record: Option<PathBuf>,
+        /// Writes each difference and the summary as JSON lines to FILE (`-` for standard output).
+        #[arg(long, value_name = "FILE")]
+        json_lines: Option<PathBuf>,
+        /// Seconds the upstream may take to answer one request.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Serves the exchanges recorded by `proxy --record DIR`: the same method, path and body get
+    /// the recorded answer; anything else a 501 that names the request.
+    Replay {
+        /// The directory of recordings.
+        dir: PathBuf,
+        /// The port to listen on.
+        #[arg(long, default_value_t = 8082)]
+        port: u16,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+    },
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    if let Some(command) = args.command {
+        return run(command).await;
+    }
     let mut builder = Emulator::builder()
         .host(args.host)
         .port(args.port)
@@ -77,4 +125,92 @@ async fn main() -> std::process::ExitCode {
     }
     emulator.shutdown().await;
     std::process::ExitCode::SUCCESS
+}
+
+/// Writes `text` to standard output without panicking when it is closed.
+fn say(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+async fn run(command: Command) -> std::process::ExitCode {
+    match command {
+        Command::Proxy {
+            upstreams,
+            port,
+            host,
+            record,
+            json_lines,
+            timeout,
+        } => {
+            let mut builder = Proxy::builder()
+                .host(host)
+                .port(port)
+                .timeout(std::time::Duration::from_secs(timeout))
+                .log_to_stderr(true);
+            for u in &upstreams {
+                builder = builder.upstream(u);
+            }
+            if let Some(dir) = &record {
+                builder = builder.record(dir);
+            }
+            match json_lines.as_deref() {
+                Some(p) if p.as_os_str() == "-" => builder = builder.json_lines(std::io::stdout()),
+                Some(p) => match std::fs::File::create(p) {
+                    Ok(f) => builder = builder.json_lines(std::io::LineWriter::new(f)),
+                    Err(e) => {
+                        eprintln!("error: --json-lines {}: {e}", p.display());
+                        return std::process::ExitCode::FAILURE;
+                    }
+                },
+                None => {}
+            }
+            let proxy = match builder.start().await {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return std::process::ExitCode::FAILURE;
+                }
+            };
+            let banner = format!(
+                "Validating proxy listening on {}\n  upstream:  {}\n  recording: {}\nPress Ctrl-C to stop and print the summary.\n",
+                proxy.base_url(),
+                upstreams.join(", "),
+                record.map_or_else(|| "off".to_owned(), |d| d.display().to_string()),
+            );
+            if json_lines.as_deref().is_some_and(|p| p.as_os_str() == "-") {
+                eprint!("{banner}");
+            } else {
+                say(&banner);
+            }
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                eprintln!("error: cannot wait for Ctrl-C: {e}");
+            }
+            let summary = proxy.shutdown().await;
+            eprint!("{summary}");
+            std::process::ExitCode::SUCCESS
+        }
+        Command::Replay { dir, port, host } => {
+            let replay = match Replay::start(&dir, &host, port).await {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return std::process::ExitCode::FAILURE;
+                }
+            };
+            say(&format!(
+                "Replaying {} recorded exchanges of {} on {}\nPress Ctrl-C to stop.\n",
+                replay.exchanges(),
+                dir.display(),
+                replay.base_url(),
+            ));
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                eprintln!("error: cannot wait for Ctrl-C: {e}");
+            }
+            replay.shutdown().await;
+            std::process::ExitCode::SUCCESS
+        }
+    }
 }

@@ -345,13 +345,14 @@ async fn dispatch(app: App, route: Arc<Route>, req: Request) -> Response {
         return response;
     }
     let outcome = run(&app, &route, req).await;
-    let mut response = finish(
+    let mut response = finish_rewritten(
         &app,
         Some(route.op),
         &method,
         &path,
         outcome,
         !decision.drop_after,
+        &decision.rewrites,
     );
     if decision.drop_after {
         response.extensions_mut().insert(DropConnection);
@@ -436,12 +437,33 @@ fn finish(
     outcome: Outcome,
     record: bool,
 ) -> Response {
+    finish_rewritten(app, op, method, path, outcome, record, &[])
+}
+
+/// [`finish`], with the answer changed by `Rewrite` faults.
+fn finish_rewritten(
+    app: &App,
+    op: Option<&str>,
+    method: &str,
+    path: &str,
+    outcome: Outcome,
+    record: bool,
+    rewrites: &[(Option<String>, Value, Option<u16>)],
+) -> Response {
     let mut state = app.lock();
     let ts = state.now();
-    let (status, body) = match &outcome {
+    let (mut status, mut body) = match &outcome {
         Ok(s) => (StatusCode::OK, s.body(ts)),
         Err(f) => (f.status, f.body(ts)),
     };
+    for (pointer, value, new_status) in rewrites {
+        if let Some(pointer) = pointer {
+            set_pointer(&mut body, pointer, value.clone());
+        }
+        if let Some(s) = new_status.and_then(|s| StatusCode::from_u16(s).ok()) {
+            status = s;
+        }
+    }
     if record && let Some(log) = &mut state.log {
         log.push(RecordedResponse {
             operation: op.map(str::to_owned),
@@ -453,6 +475,26 @@ fn finish(
     }
     drop(state);
     json_response(status, &body)
+}
+
+/// Sets `value` at the JSON pointer `pointer` of `body`, adding the last member of an object when
+/// it is missing; a pointer that leads nowhere changes nothing.
+fn set_pointer(body: &mut Value, pointer: &str, value: Value) {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    let last = last.replace("~1", "/").replace("~0", "~");
+    match body.pointer_mut(parent) {
+        Some(Value::Object(map)) => {
+            map.insert(last, value);
+        }
+        Some(Value::Array(items)) => {
+            if let Some(slot) = last.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                *slot = value;
+            }
+        }
+        _ => {}
+    }
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {

@@ -73,3 +73,62 @@ fn a_bad_certificate_or_fault_is_refused() {
         assert!(!status.success(), "{args:?}");
     }
 }
+
+#[tokio::test]
+async fn the_proxy_subcommand_forwards_reports_and_sums_up_at_ctrl_c() {
+    let emulator = classroom_emulator::Emulator::start()
+        .await
+        .expect("emulator");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_classroom-emulator"))
+            .args(["proxy", "--port", "0", "--upstream", emulator.base_url()])
+            .arg("--record")
+            .arg(dir.path())
+            .args(["--json-lines", "-"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts"),
+    );
+    let stderr = child.0.stderr.take().expect("stderr");
+    let mut errs = BufReader::new(stderr).lines();
+    let first = errs.next().expect("a line").expect("text");
+    let url = first
+        .rsplit(' ')
+        .next()
+        .filter(|u| u.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_owned();
+    // An unknown path: the emulator answers 404, the proxy reports the request.
+    let (status, _, _) = read(
+        reqwest::get(format!("{url}/cn/edu/apps/x/v2/nowhere"))
+            .await
+            .expect("answer"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let pid = child.0.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.0.wait().expect("the proxy stops");
+    assert!(status.success(), "{status}");
+    let rest: Vec<String> = errs.map(|l| l.expect("text")).collect();
+    let text = rest.join("\n");
+    assert!(text.contains("unknown operation"), "{text}");
+    assert!(text.contains("1 calls, 1 differences"), "{text}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.0.stdout.take().expect("stdout"), &mut out)
+        .expect("stdout");
+    let kinds: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("JSON line")["type"].to_string()
+        })
+        .collect();
+    assert_eq!(kinds, ["\"drift\"", "\"summary\""], "{out}");
+    assert!(dir.path().join("unmatched.jsonl").exists());
+}

@@ -7,6 +7,7 @@ mod cli;
 mod faults;
 mod operations;
 mod poller;
+mod proxy;
 mod robustness;
 mod rust_api;
 mod support;

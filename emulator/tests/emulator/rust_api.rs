@@ -103,6 +103,14 @@ fn the_builders_give_what_the_json_gives() {
         json!({"type": "withholdBatch", "redeliver": true}),
     );
     check(
+        Fault::rewrite("/data/x", json!(1)),
+        json!({"type": "rewrite", "pointer": "/data/x", "value": 1}),
+    );
+    check(
+        Fault::rewrite_status(207),
+        json!({"type": "rewrite", "status": 207}),
+    );
+    check(
         FaultRule::new(Fault::drop_after_handling()),
         json!({"fault": {"type": "drop", "after": true}}),
     );
