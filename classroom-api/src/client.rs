@@ -641,16 +641,19 @@ fn interpret<T>(
 }
 
 /// How long to wait before retry number `retry`, or `None` when the wait would end past the
-/// deadline (retrying is then pointless). A server's `Retry-After` is capped by the backoff
-/// maximum: whatever a server or a proxy sends, a call never sleeps longer than the policy allows.
+/// deadline (retrying is then pointless: the error goes back at once). A server's `Retry-After`
+/// is honoured within the deadline; without a deadline (one too far away to be a point in time,
+/// such as `Duration::MAX`) it is capped by the backoff maximum. Whatever a server or a proxy
+/// sends, a call never sleeps past its deadline, and time arithmetic cannot overflow.
 fn retry_wait(
     policy: &RetryPolicy,
     failure: Failure,
     retry: u32,
     deadline: Option<Instant>,
 ) -> Option<Duration> {
-    let wait = match failure {
-        Failure::Status(_, Some(retry_after)) => retry_after.min(policy.max_backoff),
+    let wait = match (failure, deadline) {
+        (Failure::Status(_, Some(retry_after)), Some(_)) => retry_after,
+        (Failure::Status(_, Some(retry_after)), None) => retry_after.min(policy.max_backoff),
         _ => policy.backoff(retry),
     };
     match deadline {

@@ -84,6 +84,7 @@ pub struct EmulatorBuilder {
     port: u16,
     record: bool,
     faults: Vec<FaultRule>,
+    remote_admin: bool,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -95,6 +96,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("port", &self.port)
             .field("record", &self.record)
             .field("faults", &self.faults)
+            .field("remote_admin", &self.remote_admin)
             .finish()
     }
 }
@@ -108,6 +110,7 @@ impl Default for EmulatorBuilder {
             port: 0,
             record: false,
             faults: Vec::new(),
+            remote_admin: false,
         }
     }
 }
@@ -148,6 +151,15 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Serves the `/_emulator` admin endpoints (unauthenticated: they read and change every room
+    /// and inject faults) even on a non-loopback address. Off by default: on an address other
+    /// than loopback they answer 403.
+    #[must_use]
+    pub fn remote_admin(mut self, on: bool) -> Self {
+        self.remote_admin = on;
+        self
+    }
+
     /// A fault rule active from the start.
     #[must_use]
     pub fn fault(mut self, rule: FaultRule) -> Self {
@@ -184,7 +196,8 @@ impl EmulatorBuilder {
             .map_err(|source| StartError::Bind { addr, source })?;
         let (stop, stopped) = watch::channel(false);
         let router = routes::router(app.clone());
-        let task = tokio::spawn(serve(listener, router, stopped));
+        let admin = self.remote_admin || local.ip().is_loopback();
+        let task = tokio::spawn(serve(listener, router, admin, stopped));
         Ok(Emulator {
             addr: local,
             base_url: format!("http://{local}"),
@@ -348,6 +361,20 @@ impl Drop for Emulator {
     }
 }
 
+/// The answer to an admin request on a non-loopback address without `remote_admin`.
+fn admin_refused() -> axum::response::Response {
+    let body = serde_json::json!({
+        "code": 403,
+        "msg": "the admin endpoints are served on a loopback address only \
+                (start the emulator with --remote-admin to serve them here)",
+    });
+    axum::response::Response::builder()
+        .status(403)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap_or_default()
+}
+
 /// The error that makes hyper close a connection without answering.
 #[derive(Debug)]
 struct Dropped;
@@ -360,8 +387,14 @@ impl fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-/// Accepts connections until `stop` changes or its sender is dropped.
-async fn serve(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
+/// Accepts connections until `stop` changes or its sender is dropped; `admin`: whether the
+/// `/_emulator` endpoints are served (else they answer 403).
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    admin: bool,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -370,7 +403,7 @@ async fn serve(listener: TcpListener, router: Router, mut stop: watch::Receiver<
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
-                tokio::spawn(connection(stream, router.clone(), stop.clone()));
+                tokio::spawn(connection(stream, router.clone(), admin, stop.clone()));
             }
             _ = stop.changed() => return,
         }
@@ -380,11 +413,15 @@ async fn serve(listener: TcpListener, router: Router, mut stop: watch::Receiver<
 async fn connection(
     stream: tokio::net::TcpStream,
     router: Router,
+    admin: bool,
     mut stop: watch::Receiver<bool>,
 ) {
     let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let router = router.clone();
         async move {
+            if !admin && req.uri().path().starts_with("/_emulator") {
+                return Ok(admin_refused());
+            }
             let response = match router.oneshot(req.map(Body::new)).await {
                 Ok(response) => response,
                 Err(never) => match never {},
