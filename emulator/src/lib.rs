@@ -79,7 +79,8 @@ pub enum StartError {
 #[derive(Clone)]
 pub struct EmulatorBuilder {
     app_id: String,
-    certificate: String,
+    /// Overwritten with zeros when dropped.
+    certificate: zeroize::Zeroizing<String>,
     host: String,
     port: u16,
     record: bool,
@@ -105,7 +106,7 @@ impl Default for EmulatorBuilder {
     fn default() -> Self {
         EmulatorBuilder {
             app_id: DEFAULT_APP_ID.to_owned(),
-            certificate: DEFAULT_CERTIFICATE.to_owned(),
+            certificate: zeroize::Zeroizing::new(DEFAULT_CERTIFICATE.to_owned()),
             host: "127.0.0.1".to_owned(),
             port: 0,
             record: false,
@@ -126,7 +127,7 @@ impl EmulatorBuilder {
     /// The certificate tokens must be signed with (default [`DEFAULT_CERTIFICATE`]).
     #[must_use]
     pub fn certificate(mut self, certificate: impl Into<String>) -> Self {
-        self.certificate = certificate.into();
+        self.certificate = zeroize::Zeroizing::new(certificate.into());
         self
     }
 
@@ -214,7 +215,8 @@ pub struct Emulator {
     addr: SocketAddr,
     base_url: String,
     app: App,
-    certificate: String,
+    /// Overwritten with zeros when dropped.
+    certificate: zeroize::Zeroizing<String>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use classroom_emulator::{DEFAULT_APP_ID, DEFAULT_CERTIFICATE, Emulator, FaultRule};
+use zeroize::Zeroizing;
 
 /// A stateful local emulator of the Agora Flexible Classroom server REST API.
 #[derive(Debug, Parser)]
@@ -44,17 +45,23 @@ struct Args {
 const CERTIFICATE_VAR: &str = "CLASSROOM_EMULATOR_CERTIFICATE";
 
 /// The certificate and where it came from (for the banner, which never shows the certificate).
-fn certificate(args: &Args) -> Result<(String, String), String> {
+fn certificate(args: &Args) -> Result<(Zeroizing<String>, String), String> {
     if let Some(path) = &args.certificate_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("--certificate-file {}: {e}", path.display()))?;
-        return Ok((text.trim().to_owned(), format!("from {}", path.display())));
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("--certificate-file {}: {e}", path.display()))?,
+        );
+        let source = format!("from {}", path.display());
+        return Ok((Zeroizing::new(text.trim().to_owned()), source));
     }
-    match std::env::var(CERTIFICATE_VAR) {
-        Ok(value) => Ok((value.trim().to_owned(), format!("from ${CERTIFICATE_VAR}"))),
+    match std::env::var(CERTIFICATE_VAR).map(Zeroizing::new) {
+        Ok(value) => Ok((
+            Zeroizing::new(value.trim().to_owned()),
+            format!("from ${CERTIFICATE_VAR}"),
+        )),
         Err(std::env::VarError::NotUnicode(_)) => Err(format!("${CERTIFICATE_VAR} is not UTF-8")),
         Err(std::env::VarError::NotPresent) => Ok((
-            DEFAULT_CERTIFICATE.to_owned(),
+            Zeroizing::new(DEFAULT_CERTIFICATE.to_owned()),
             "the built-in test certificate (classroom_emulator::DEFAULT_CERTIFICATE)".to_owned(),
         )),
     }
@@ -74,7 +81,7 @@ async fn main() -> std::process::ExitCode {
         .host(args.host)
         .port(args.port)
         .app_id(&args.app_id)
-        .certificate(certificate)
+        .certificate(certificate.as_str())
         .record_responses(args.record)
         .remote_admin(args.remote_admin);
     for fault in &args.faults {
