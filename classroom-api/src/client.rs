@@ -211,12 +211,7 @@ impl Client {
 
     /// Runs a call and decodes the envelope's `data`.
     pub(crate) async fn execute_data<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T> {
-        self.execute(call, |data| match data {
-            Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get())
-                .map_err(|e| format!("`data` does not match the spec: {e}")),
-            _ => Err("the response has no `data`".to_owned()),
-        })
-        .await
+        self.execute(call, decode_data).await
     }
 
     /// Runs a call and decodes the envelope's `data`, a missing `data` read as `null`.
@@ -445,6 +440,61 @@ impl Client {
             }
         };
         interpret(call, status, &headers, &body, decode)
+    }
+}
+
+/// The envelope's required `data` as `T`.
+fn decode_data<T: DeserializeOwned>(data: Option<&RawValue>) -> std::result::Result<T, String> {
+    match data {
+        Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get())
+            .map_err(|e| format!("`data` does not match the spec: {e}")),
+        _ => Err("the response has no `data`".to_owned()),
+    }
+}
+
+/// Reads one answer (status, headers, body) of `op` as a call does, `data` decoded as `T`, and
+/// computes the wait before a retry; for the fuzz targets (`fuzz/`), not a stable API. Header
+/// names or values that HTTP would not carry are skipped.
+#[doc(hidden)]
+pub fn decode_response<T: DeserializeOwned>(
+    op: &'static crate::runtime::OperationInfo,
+    status: u16,
+    headers: &[(&str, &[u8])],
+    body: &[u8],
+) -> Result<T> {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(value),
+        ) {
+            map.append(name, value);
+        }
+    }
+    let call = Call::new(op, op.path.to_owned());
+    let meta = Meta::of(&map);
+    let outcome = if body.len() > MAX_BODY {
+        let reason = format!("the body is larger than {MAX_BODY} bytes");
+        Outcome::Failed(
+            decode_error(&call, status, &meta, b"", reason),
+            failure_for(status, &meta),
+        )
+    } else {
+        interpret(&call, status, &meta, body, &decode_data)
+    };
+    match outcome {
+        Outcome::Done(value) => Ok(value),
+        Outcome::Failed(err, failure) => {
+            // Whatever the server's wait, computing it neither panics nor exceeds the policy.
+            let policy = RetryPolicy::default();
+            let deadline = Instant::now().checked_add(Duration::from_secs(30));
+            for (retry, deadline) in [(1, deadline), (u32::MAX, deadline), (2, None)] {
+                if let Some(wait) = retry_wait(&policy, failure, retry, deadline) {
+                    assert!(deadline.is_some() || wait <= policy.max_backoff);
+                }
+            }
+            Err(err)
+        }
     }
 }
 

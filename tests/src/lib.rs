@@ -1,4 +1,6 @@
-//! Helpers shared by the workspace tests and benchmarks.
+//! Helpers shared by the workspace tests and benchmarks, and the bodies of the fuzz targets.
+
+pub mod fuzz_targets;
 
 use rand::Rng;
 use rand::rngs::StdRng;
