@@ -361,3 +361,24 @@ async fn a_pagination_cycle_of_two_pages_ends_with_an_error() {
     );
     assert_eq!(sent(&server).await, 3);
 }
+
+#[tokio::test]
+async fn a_body_over_16_mib_is_refused_not_read() {
+    let server = MockServer::start().await;
+    let mut body = br#"{"code":0,"data":{"userName":""#.to_vec();
+    body.resize(17 * 1024 * 1024, b'x');
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+        .mount(&server)
+        .await;
+    let err = builder(&server.uri())
+        .build()
+        .unwrap()
+        .get_user("r", "u")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode(d) if d.reason.contains("larger than 16777216 bytes")),
+        "{err:?}"
+    );
+}
