@@ -21,8 +21,11 @@ use classroom_api::types::{EventPage, User};
 /// The line that separates the two specs of the `diff` target.
 pub const DIFF_SEPARATOR: &str = "\n---8<---\n";
 
+/// The body of one fuzz target.
+pub type Target = fn(&[u8]);
+
 /// The targets by name, as `fuzz/fuzz_targets/<name>.rs` and `fuzz/corpus/<name>/` name them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("response", response),
     ("event", event),
     ("token", token),
