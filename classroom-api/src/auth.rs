@@ -288,6 +288,15 @@ mod tests {
     const CERT: &str = "5cfd2fd1755d40ecb72977518be15d3b";
 
     #[test]
+    fn the_certificate_is_zeroized_on_drop() {
+        fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        zeroized_on_drop::<AppCertificate>();
+        // Credentials hold the certificate only inside an `AppCertificate`.
+        let credentials = Credentials::app_certificate(CERT).unwrap();
+        assert!(matches!(credentials.inner, Inner::Certificate(_)));
+    }
+
+    #[test]
     fn renews_before_expiry_and_caches_otherwise() {
         let p = AppTokenProvider::new(
             AppId::new(APP_ID).unwrap(),

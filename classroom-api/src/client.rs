@@ -234,12 +234,7 @@ impl Client {
 
     /// Runs a call and decodes the envelope's `data`.
     pub(crate) async fn execute_data<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T> {
-        self.execute(call, |data| match data {
-            Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get())
-                .map_err(|e| format!("`data` does not match the spec: {e}")),
-            _ => Err("the response has no `data`".to_owned()),
-        })
-        .await
+        self.execute(call, decode_data).await
     }
 
     /// Runs a call and decodes the envelope's `data`, a missing `data` read as `null`.
@@ -301,7 +296,8 @@ impl Client {
     ) -> Result<T> {
         let inner = &self.inner;
         let started = Instant::now();
-        let deadline = started + inner.deadline;
+        // `None`: a deadline too far away to be a point in time (e.g. `Duration::MAX`).
+        let deadline = started.checked_add(inner.deadline);
         let mut host = 0usize;
         let mut all_not_sent = true;
         let mut attempt = 0u32;
@@ -309,13 +305,14 @@ impl Client {
         loop {
             attempt += 1;
             let now = Instant::now();
-            if now >= deadline {
+            let remaining = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(now));
+            if remaining.is_zero() {
                 return Err(Error::Timeout {
                     operation: call.op.id,
                     attempts: attempt - 1,
                 });
             }
-            let budget = inner.attempt_timeout.min(deadline - now);
+            let budget = inner.attempt_timeout.min(remaining);
             let headers =
                 inner
                     .credentials
@@ -394,13 +391,9 @@ impl Client {
                 span.record("latency_ms", started.elapsed().as_millis() as u64);
                 return Err(err);
             }
-            let wait = match failure {
-                Failure::Status(_, Some(retry_after)) => retry_after,
-                _ => inner.retry.backoff(attempt),
-            };
-            if Instant::now() + wait >= deadline {
+            let Some(wait) = retry_wait(&inner.retry, failure, attempt, deadline) else {
                 return Err(err);
-            }
+            };
             tracing::debug!(error = %err, wait_ms = wait.as_millis() as u64, "retrying");
             tokio::time::sleep(wait).await;
         }
@@ -483,6 +476,61 @@ impl Client {
             }
         };
         interpret(call, status, &headers, &body, decode)
+    }
+}
+
+/// The envelope's required `data` as `T`.
+fn decode_data<T: DeserializeOwned>(data: Option<&RawValue>) -> std::result::Result<T, String> {
+    match data {
+        Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get())
+            .map_err(|e| format!("`data` does not match the spec: {e}")),
+        _ => Err("the response has no `data`".to_owned()),
+    }
+}
+
+/// Reads one answer (status, headers, body) of `op` as a call does, `data` decoded as `T`, and
+/// computes the wait before a retry; for the fuzz targets (`fuzz/`), not a stable API. Header
+/// names or values that HTTP would not carry are skipped.
+#[doc(hidden)]
+pub fn decode_response<T: DeserializeOwned>(
+    op: &'static crate::runtime::OperationInfo,
+    status: u16,
+    headers: &[(&str, &[u8])],
+    body: &[u8],
+) -> Result<T> {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(value),
+        ) {
+            map.append(name, value);
+        }
+    }
+    let call = Call::new(op, op.path.to_owned());
+    let meta = Meta::of(&map);
+    let outcome = if body.len() > MAX_BODY {
+        let reason = format!("the body is larger than {MAX_BODY} bytes");
+        Outcome::Failed(
+            decode_error(&call, status, &meta, b"", reason),
+            failure_for(status, &meta),
+        )
+    } else {
+        interpret(&call, status, &meta, body, &decode_data)
+    };
+    match outcome {
+        Outcome::Done(value) => Ok(value),
+        Outcome::Failed(err, failure) => {
+            // Whatever the server's wait, computing it neither panics nor exceeds the policy.
+            let policy = RetryPolicy::default();
+            let deadline = Instant::now().checked_add(Duration::from_secs(30));
+            for (retry, deadline) in [(1, deadline), (u32::MAX, deadline), (2, None)] {
+                if let Some(wait) = retry_wait(&policy, failure, retry, deadline) {
+                    assert!(deadline.is_some() || wait <= policy.max_backoff);
+                }
+            }
+            Err(err)
+        }
     }
 }
 
@@ -601,6 +649,15 @@ fn interpret<T>(
     body: &[u8],
     decode: &impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
 ) -> Outcome<T> {
+    if (300..400).contains(&status) {
+        // Redirects are not followed (the client is built with `redirect::Policy::none()`): the
+        // API never redirects, and following one would send the credentials elsewhere.
+        let reason = format!("a redirect (HTTP {status}), which the API never sends; not followed");
+        return Outcome::Failed(
+            decode_error(call, status, headers, body, reason),
+            Failure::Final,
+        );
+    }
     let envelope: Envelope<'_> = match serde_json::from_slice(body) {
         Ok(e) => e,
         Err(e) => {
@@ -615,13 +672,25 @@ fn interpret<T>(
             );
         }
     };
+    let success = (200..300).contains(&status);
     let code = match &envelope.code {
         None => None,
         Some(Scalar::Int(c)) => Some(*c),
-        Some(Scalar::Str(s)) => s.trim().parse().ok(),
+        Some(Scalar::Str(s)) => match s.trim().parse() {
+            Ok(c) => Some(c),
+            // Unreadable is not success: a unit call would report `Ok(())` for a failure.
+            Err(_) => {
+                let reason = format!("the `code` {s:?} is not a number");
+                let failure = if success {
+                    Failure::Final
+                } else {
+                    failure_for(status, headers)
+                };
+                return Outcome::Failed(decode_error(call, status, headers, body, reason), failure);
+            }
+        },
     };
-    let success = (200..300).contains(&status);
-    // Success is a 2xx whose `code` is 0 (a missing `code` on a 2xx is read as 0).
+    // Success is a 2xx whose `code` is 0 (a missing or null `code` on a 2xx is read as 0).
     if success && code.unwrap_or(0) == 0 {
         return match decode(envelope.data) {
             Ok(v) => Outcome::Done(v),
@@ -655,6 +724,31 @@ fn interpret<T>(
         failure_for(status, headers)
     };
     Outcome::Failed(err, failure)
+}
+
+/// How long to wait before retry number `retry`, or `None` when the wait would end past the
+/// deadline (retrying is then pointless: the error goes back at once). A server's `Retry-After`
+/// is honoured within the deadline; without a deadline (one too far away to be a point in time,
+/// such as `Duration::MAX`) it is capped by the backoff maximum. Whatever a server or a proxy
+/// sends, a call never sleeps past its deadline, and time arithmetic cannot overflow.
+fn retry_wait(
+    policy: &RetryPolicy,
+    failure: Failure,
+    retry: u32,
+    deadline: Option<Instant>,
+) -> Option<Duration> {
+    let wait = match (failure, deadline) {
+        (Failure::Status(_, Some(retry_after)), Some(_)) => retry_after,
+        (Failure::Status(_, Some(retry_after)), None) => retry_after.min(policy.max_backoff),
+        _ => policy.backoff(retry),
+    };
+    match deadline {
+        None => Some(wait),
+        Some(deadline) => Instant::now()
+            .checked_add(wait)
+            .filter(|end| *end < deadline)
+            .map(|_| wait),
+    }
 }
 
 /// `Retry-After` as seconds or an HTTP date.
@@ -763,12 +857,15 @@ impl ClientBuilder {
         self
     }
 
-    /// A TCP connect timeout shorter than the attempt timeout, to fail over sooner from a host that
+    /// The TCP connect timeout, shorter than the attempt timeout, to fail over from a host that
     /// does not answer at all; ignored with [`ClientBuilder::http_client`].
     ///
-    /// Off by default: the attempt timeout already bounds connecting, and a connect timeout costs
-    /// every call a timer in reqwest's connection pool (measured by `cargo xtask bench`: about 10%
-    /// fewer calls per second at 64 in flight on 2 cores).
+    /// Default: half the attempt timeout, at most 5 s. A connection that never completes then
+    /// fails as a connect failure (the request surely was not sent, so even a POST is retried and
+    /// failed over) rather than as an attempt timeout (the request may have been sent). The timer
+    /// costs some throughput (measured by `cargo xtask bench`: about 10% fewer calls per second at
+    /// 64 in flight on 2 cores); a client of your own ([`ClientBuilder::http_client`]) without one
+    /// loses that distinction.
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
@@ -783,6 +880,9 @@ impl ClientBuilder {
     }
 
     /// Uses your own `reqwest::Client` (proxies, TLS settings...).
+    ///
+    /// Build it with `.redirect(reqwest::redirect::Policy::none())` (reqwest follows redirects by
+    /// default, with the credential headers) and a `connect_timeout`, as the built-in one is.
     #[must_use]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -844,13 +944,19 @@ impl ClientBuilder {
             None => {
                 // No User-Agent: a request carries only what the vendor documents (set your own
                 // with `http_client` if your gateway wants one).
-                let builder = reqwest::Client::builder();
-                match self.connect_timeout {
-                    Some(t) => builder.connect_timeout(t),
-                    None => builder,
-                }
-                .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
+                // No redirects: the API never sends one, and following it would carry the
+                // credentials (the legacy `x-agora-token` too) and a POST body to another host.
+                // A connect timeout always: a connection that never completes must fail as a
+                // connect failure (surely not sent, so even a POST fails over), not as an
+                // attempt timeout (maybe sent).
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .connect_timeout(
+                        self.connect_timeout
+                            .unwrap_or_else(|| default_connect_timeout(self.attempt_timeout)),
+                    )
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
             }
         };
         Ok(Client {
@@ -868,6 +974,12 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// The connect timeout when none is set: half the attempt timeout, at most 5 s, so that a host
+/// that never completes a connection fails as a connect failure within the attempt.
+fn default_connect_timeout(attempt_timeout: Duration) -> Duration {
+    (attempt_timeout / 2).min(Duration::from_secs(5))
 }
 
 /// The vendor's recommended order: the primary domain, the other primary, then the regional hosts

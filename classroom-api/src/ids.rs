@@ -1,6 +1,9 @@
 //! Checks of room, user, widget, resource and extApp ids before a request is sent.
 //!
 //! The alphabet is the one tokens use: [`crate::token::is_id_char`].
+//! `.` and `..` are refused although both are made of that alphabet: in a path they are dot
+//! segments, which URL normalisation removes (percent-encoded or not), so the request would reach
+//! another resource (`kick_user(room, "..")` would be `POST .../rooms/{room}/exit`).
 
 use crate::token::{ID_PUNCTUATION, is_id_char};
 
@@ -13,6 +16,12 @@ pub(crate) fn validate(field: &str, value: &str, max: usize) -> Result<(), Strin
         return Err(format!(
             "`{field}` is {} bytes long; at most {max} are allowed",
             value.len()
+        ));
+    }
+    if value == "." || value == ".." {
+        return Err(format!(
+            "`{field}` is {value:?}, a dot segment: URL normalisation would remove it and send \
+             the request to another resource"
         ));
     }
     if let Some(c) = value.chars().find(|c| !is_id_char(*c)) {
@@ -51,5 +60,11 @@ mod tests {
         );
         assert!(validate("userUuid", "a/b", 64).unwrap_err().contains("'/'"));
         assert!(validate("userUuid", "é", 64).unwrap_err().contains("'é'"));
+        for dots in [".", ".."] {
+            let err = validate("userUuid", dots, 64).unwrap_err();
+            assert!(err.contains("dot segment"), "{err}");
+        }
+        assert!(validate("userUuid", "...", 64).is_ok());
+        assert!(validate("userUuid", ".a", 64).is_ok());
     }
 }

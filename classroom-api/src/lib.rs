@@ -21,6 +21,8 @@ pub mod widgets;
 mod generated;
 
 pub use auth::{AppTokenProvider, AuthHeaders, CredentialProvider, Credentials};
+#[doc(hidden)]
+pub use client::decode_response;
 pub use client::{Client, ClientBuilder, Domain, RetryPolicy, failover_hosts};
 pub use error::{ApiError, DecodeError, Error, Result};
 pub use generated::{error_codes, events, operations, types};

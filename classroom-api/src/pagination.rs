@@ -34,9 +34,10 @@
 //! # }
 //! ```
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -68,20 +69,30 @@ pub type PageFuture<P> = Pin<Box<dyn Future<Output = Result<P>> + Send>>;
 ///
 /// Made by the generated `<method>_pages` methods, or by [`Pages::new`] for a listing of your own.
 /// The stream ends after the page whose `nextId` is null or empty, or after yielding an error.
-/// A page whose `nextId` is the one that fetched it would repeat forever: it is yielded, then an
-/// error.
+/// A page whose `nextId` was already fetched by this stream (itself, or an earlier page: A → B →
+/// A) would repeat forever: it is yielded, then an error. The stream remembers a hash of up to
+/// [`MAX_REMEMBERED`] `nextId`s; past that it forgets them all and starts again, so memory stays
+/// bounded and any cycle shorter than that is still caught.
 pub struct Pages<P> {
     op: &'static OperationInfo,
     fetch: Box<dyn FnMut(Option<String>) -> PageFuture<P> + Send>,
     next_id: Option<String>,
     state: State<P>,
+    /// Hashes of the `nextId`s fetched so far (keyed per stream, so a server cannot aim at
+    /// collisions).
+    seen: HashSet<u64>,
+    hasher: RandomState,
 }
+
+/// How many `nextId`s a [`Pages`] stream remembers to catch cycles (8 bytes each).
+pub const MAX_REMEMBERED: usize = 65_536;
 
 enum State<P> {
     Idle,
     Fetching(PageFuture<P>),
-    /// The last page named itself as the next one: an error comes next.
-    Repeated,
+    /// The last page, fetched with this `nextId`, named an already fetched one as the next:
+    /// an error comes next.
+    Repeated(Option<String>),
     Done,
 }
 
@@ -114,6 +125,8 @@ impl<P: Page> Pages<P> {
             fetch: Box::new(fetch),
             next_id: start,
             state: State::Idle,
+            seen: HashSet::new(),
+            hasher: RandomState::new(),
         }
     }
 
@@ -138,16 +151,33 @@ impl<P: Page> Pages<P> {
         }
     }
 
-    fn repeated(&self, cursor: &str) -> Error {
+    /// Remembers `cursor` as fetched.
+    fn remember(&mut self, cursor: &str) {
+        if self.seen.len() >= MAX_REMEMBERED {
+            self.seen.clear();
+        }
+        self.seen.insert(self.hasher.hash_one(cursor));
+    }
+
+    fn repeated(&self, fetched_with: Option<&str>, next: &str) -> Error {
+        let reason = match fetched_with {
+            Some(cursor) if cursor == next => format!(
+                "the page fetched with nextId {cursor:?} has the same nextId: the listing would repeat forever"
+            ),
+            Some(cursor) => format!(
+                "the page fetched with nextId {cursor:?} names nextId {next:?}, which was already fetched: the listing would repeat forever"
+            ),
+            None => format!(
+                "the first page names nextId {next:?}, which was already fetched: the listing would repeat forever"
+            ),
+        };
         Error::Decode(Box::new(DecodeError {
             operation: self.op.id,
             path: String::new(),
             status: 200,
             content_type: None,
             body_prefix: String::new(),
-            reason: format!(
-                "the page fetched with nextId {cursor:?} has the same nextId: the listing would repeat forever"
-            ),
+            reason,
             request_id: None,
         }))
     }
@@ -161,12 +191,16 @@ impl<P: Page> Stream for Pages<P> {
         loop {
             match &mut this.state {
                 State::Done => return Poll::Ready(None),
-                State::Repeated => {
+                State::Repeated(fetched_with) => {
+                    let fetched_with = fetched_with.take();
                     this.state = State::Done;
-                    let cursor = this.next_id.clone().unwrap_or_default();
-                    return Poll::Ready(Some(Err(this.repeated(&cursor))));
+                    let next = this.next_id.clone().unwrap_or_default();
+                    return Poll::Ready(Some(Err(this.repeated(fetched_with.as_deref(), &next))));
                 }
                 State::Idle => {
+                    if let Some(cursor) = this.next_id.clone() {
+                        this.remember(&cursor);
+                    }
                     let future = (this.fetch)(this.next_id.clone());
                     this.state = State::Fetching(future);
                 }
@@ -186,7 +220,9 @@ impl<P: Page> Stream for Pages<P> {
                     let next = page.next_id().filter(|n| !n.is_empty()).map(str::to_owned);
                     this.state = match &next {
                         None => State::Done,
-                        Some(next) if Some(next) == this.next_id.as_ref() => State::Repeated,
+                        Some(next) if this.seen.contains(&this.hasher.hash_one(next)) => {
+                            State::Repeated(this.next_id.clone())
+                        }
                         Some(_) => State::Idle,
                     };
                     this.next_id = next;
@@ -214,7 +250,7 @@ impl<P> fmt::Debug for Pages<P> {
                 &match self.state {
                     State::Idle => "idle",
                     State::Fetching(_) => "fetching",
-                    State::Repeated | State::Done => "done",
+                    State::Repeated(_) | State::Done => "done",
                 },
             )
             .finish()

@@ -712,7 +712,7 @@ impl<'a> ModelBuilder<'a> {
                 values
                     .iter()
                     .map(|v| match v {
-                        EnumValue::Int(i) if *i < 0 => format!("Minus{}", -i),
+                        EnumValue::Int(i) if *i < 0 => format!("Minus{}", i.unsigned_abs()),
                         EnumValue::Int(i) => format!("V{i}"),
                         EnumValue::Str(s) => camel_ident(s),
                     })

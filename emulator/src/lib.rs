@@ -83,11 +83,13 @@ pub enum StartError {
 #[derive(Clone)]
 pub struct EmulatorBuilder {
     app_id: String,
-    certificate: String,
+    /// Overwritten with zeros when dropped.
+    certificate: zeroize::Zeroizing<String>,
     host: String,
     port: u16,
     record: bool,
     faults: Vec<FaultRule>,
+    remote_admin: bool,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -99,6 +101,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("port", &self.port)
             .field("record", &self.record)
             .field("faults", &self.faults)
+            .field("remote_admin", &self.remote_admin)
             .finish()
     }
 }
@@ -107,11 +110,12 @@ impl Default for EmulatorBuilder {
     fn default() -> Self {
         EmulatorBuilder {
             app_id: DEFAULT_APP_ID.to_owned(),
-            certificate: DEFAULT_CERTIFICATE.to_owned(),
+            certificate: zeroize::Zeroizing::new(DEFAULT_CERTIFICATE.to_owned()),
             host: "127.0.0.1".to_owned(),
             port: 0,
             record: false,
             faults: Vec::new(),
+            remote_admin: false,
         }
     }
 }
@@ -127,7 +131,7 @@ impl EmulatorBuilder {
     /// The certificate tokens must be signed with (default [`DEFAULT_CERTIFICATE`]).
     #[must_use]
     pub fn certificate(mut self, certificate: impl Into<String>) -> Self {
-        self.certificate = certificate.into();
+        self.certificate = zeroize::Zeroizing::new(certificate.into());
         self
     }
 
@@ -149,6 +153,15 @@ impl EmulatorBuilder {
     #[must_use]
     pub fn record_responses(mut self, on: bool) -> Self {
         self.record = on;
+        self
+    }
+
+    /// Serves the `/_emulator` admin endpoints (unauthenticated: they read and change every room
+    /// and inject faults) even on a non-loopback address. Off by default: on an address other
+    /// than loopback they answer 403.
+    #[must_use]
+    pub fn remote_admin(mut self, on: bool) -> Self {
+        self.remote_admin = on;
         self
     }
 
@@ -188,7 +201,8 @@ impl EmulatorBuilder {
             .map_err(|source| StartError::Bind { addr, source })?;
         let (stop, stopped) = watch::channel(false);
         let router = routes::router(app.clone());
-        let task = tokio::spawn(serve(listener, router, stopped));
+        let admin = self.remote_admin || local.ip().is_loopback();
+        let task = tokio::spawn(serve(listener, router, admin, stopped));
         Ok(Emulator {
             addr: local,
             base_url: format!("http://{local}"),
@@ -205,7 +219,8 @@ pub struct Emulator {
     addr: SocketAddr,
     base_url: String,
     app: App,
-    certificate: String,
+    /// Overwritten with zeros when dropped.
+    certificate: zeroize::Zeroizing<String>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -352,6 +367,20 @@ impl Drop for Emulator {
     }
 }
 
+/// The answer to an admin request on a non-loopback address without `remote_admin`.
+fn admin_refused() -> axum::response::Response {
+    let body = serde_json::json!({
+        "code": 403,
+        "msg": "the admin endpoints are served on a loopback address only \
+                (start the emulator with --remote-admin to serve them here)",
+    });
+    axum::response::Response::builder()
+        .status(403)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap_or_default()
+}
+
 /// The error that makes hyper close a connection without answering.
 #[derive(Debug)]
 struct Dropped;
@@ -364,8 +393,14 @@ impl fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-/// Accepts connections until `stop` changes or its sender is dropped.
-pub(crate) async fn serve(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
+/// Accepts connections until `stop` changes or its sender is dropped; `admin`: whether the
+/// `/_emulator` endpoints are served (else they answer 403).
+pub(crate) async fn serve(
+    listener: TcpListener,
+    router: Router,
+    admin: bool,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -374,7 +409,7 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, mut stop: watch
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
-                tokio::spawn(connection(stream, router.clone(), stop.clone()));
+                tokio::spawn(connection(stream, router.clone(), admin, stop.clone()));
             }
             _ = stop.changed() => return,
         }
@@ -384,11 +419,15 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, mut stop: watch
 async fn connection(
     stream: tokio::net::TcpStream,
     router: Router,
+    admin: bool,
     mut stop: watch::Receiver<bool>,
 ) {
     let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let router = router.clone();
         async move {
+            if !admin && req.uri().path().starts_with("/_emulator") {
+                return Ok(admin_refused());
+            }
             let response = match router.oneshot(req.map(Body::new)).await {
                 Ok(response) => response,
                 Err(never) => match never {},

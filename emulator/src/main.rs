@@ -1,10 +1,15 @@
 //! `classroom-emulator`: runs the emulator until interrupted.
+//!
+//! The app certificate is a secret: it is read from the environment
+//! (`CLASSROOM_EMULATOR_CERTIFICATE`) or a file (`--certificate-file`), never from the command
+//! line (which other users of the machine can read), and never printed.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use classroom_emulator::{DEFAULT_APP_ID, DEFAULT_CERTIFICATE, Emulator, FaultRule, Proxy, Replay};
+use zeroize::Zeroizing;
 
 /// A stateful local emulator of the Agora Flexible Classroom server REST API.
 ///
@@ -24,9 +29,14 @@ struct Args {
     /// The app id to serve (32 hexadecimal characters).
     #[arg(long, default_value = DEFAULT_APP_ID)]
     app_id: String,
-    /// The app certificate tokens must be signed with (32 hexadecimal characters).
-    #[arg(long, default_value = DEFAULT_CERTIFICATE)]
-    certificate: String,
+    /// A file holding the app certificate tokens must be signed with (32 hexadecimal characters,
+    /// surrounding whitespace ignored). Default: the environment variable
+    /// CLASSROOM_EMULATOR_CERTIFICATE, else the built-in test certificate.
+    #[arg(long, value_name = "PATH")]
+    certificate_file: Option<PathBuf>,
+    /// Serve the unauthenticated /_emulator admin endpoints on a non-loopback --host too.
+    #[arg(long)]
+    remote_admin: bool,
     /// Keep every API response, for `GET /_emulator/responses`.
     #[arg(long)]
     record: bool,
@@ -75,18 +85,52 @@ enum Command {
     },
 }
 
+/// The environment variable the certificate is read from.
+const CERTIFICATE_VAR: &str = "CLASSROOM_EMULATOR_CERTIFICATE";
+
+/// The certificate and where it came from (for the banner, which never shows the certificate).
+fn certificate(args: &Args) -> Result<(Zeroizing<String>, String), String> {
+    if let Some(path) = &args.certificate_file {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("--certificate-file {}: {e}", path.display()))?,
+        );
+        let source = format!("from {}", path.display());
+        return Ok((Zeroizing::new(text.trim().to_owned()), source));
+    }
+    match std::env::var(CERTIFICATE_VAR).map(Zeroizing::new) {
+        Ok(value) => Ok((
+            Zeroizing::new(value.trim().to_owned()),
+            format!("from ${CERTIFICATE_VAR}"),
+        )),
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!("${CERTIFICATE_VAR} is not UTF-8")),
+        Err(std::env::VarError::NotPresent) => Ok((
+            Zeroizing::new(DEFAULT_CERTIFICATE.to_owned()),
+            "the built-in test certificate (classroom_emulator::DEFAULT_CERTIFICATE)".to_owned(),
+        )),
+    }
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
     if let Some(command) = args.command {
         return run(command).await;
     }
+    let (certificate, certificate_source) = match certificate(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let mut builder = Emulator::builder()
         .host(args.host)
         .port(args.port)
         .app_id(&args.app_id)
-        .certificate(&args.certificate)
-        .record_responses(args.record);
+        .certificate(certificate.as_str())
+        .record_responses(args.record)
+        .remote_admin(args.remote_admin);
     for fault in &args.faults {
         match serde_json::from_str::<FaultRule>(fault) {
             Ok(rule) => builder = builder.fault(rule),
@@ -108,12 +152,11 @@ async fn main() -> std::process::ExitCode {
     let banner = format!(
         "Flexible Classroom emulator listening on {url}\n  \
          app id:      {}\n  \
-         certificate: {}\n  \
+         certificate: {certificate_source}\n  \
          regions:     cn, ap, na, eu\n  \
          admin:       {url}/_emulator/info\n\
          Press Ctrl-C to stop.\n",
         emulator.app_id(),
-        emulator.certificate(),
     );
     let mut stdout = std::io::stdout().lock();
     let _ = stdout

@@ -511,7 +511,7 @@ async fn listen(
         .local_addr()
         .map_err(|source| ProxyError::Bind { addr, source })?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(crate::serve(listener, router, stopped));
+    let task = tokio::spawn(crate::serve(listener, router, true, stopped));
     Ok((local, format!("http://{local}"), stop, task))
 }
 

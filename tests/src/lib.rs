@@ -1,4 +1,6 @@
-//! Helpers shared by the workspace tests and benchmarks.
+//! Helpers shared by the workspace tests and benchmarks, and the bodies of the fuzz targets.
+
+pub mod fuzz_targets;
 
 /// The workspace README's Rust snippets, compiled as doctests of this crate (whose
 /// dev-dependencies are the crates they use); the crates' READMEs are their own front pages.

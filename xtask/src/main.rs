@@ -9,6 +9,7 @@ mod docs_check;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use clap::{Parser, Subcommand};
 
@@ -48,12 +49,48 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root, from this crate's manifest directory (never the current directory).
+/// The project root: the nearest folder, from the current directory up, with a workspace
+/// `Cargo.toml` and `spec/classroom.yaml`. Not the compile-time path of this crate: with a
+/// `CARGO_TARGET_DIR` shared by two clones, one binary serves both, and a compile-time path
+/// would make `cargo xtask` in one clone read and write the other. Exits with a message when
+/// run outside a checkout.
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level below the workspace root")
-        .to_path_buf()
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let found = std::env::current_dir()
+            .map_err(|e| format!("cannot read the current directory: {e}"))
+            .and_then(|dir| {
+                find_root(&dir).ok_or_else(|| {
+                    format!(
+                        "{} is not inside a classroom-api checkout (no workspace Cargo.toml with \
+                         spec/classroom.yaml in it or above it): run cargo xtask from the project",
+                        dir.display()
+                    )
+                })
+            });
+        match found {
+            Ok(root) => root,
+            Err(message) => {
+                eprintln!("error: {message}");
+                std::process::exit(2)
+            }
+        }
+    })
+    .clone()
+}
+
+/// The nearest ancestor of `start` (itself included) that is the project root.
+fn find_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| is_root(dir))
+        .map(Path::to_path_buf)
+}
+
+fn is_root(dir: &Path) -> bool {
+    dir.join("spec/classroom.yaml").is_file()
+        && std::fs::read_to_string(dir.join("Cargo.toml"))
+            .is_ok_and(|manifest| manifest.lines().any(|l| l.trim() == "[workspace]"))
 }
 
 /// A path as shown in messages: relative to the root when inside it.

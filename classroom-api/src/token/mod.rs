@@ -402,9 +402,18 @@ impl AsRef<str> for AppId {
 /// An Agora app certificate: the secret tokens are signed with.
 ///
 /// Its `Debug` output is `AppCertificate(***)`; it has no `Display`. The
-/// certificate is used as its 32 ASCII characters (case matters).
+/// certificate is used as its 32 ASCII characters (case matters). Its memory
+/// is overwritten with zeros when it is dropped (every clone's too).
 #[derive(Clone)]
 pub struct AppCertificate(String);
+
+impl Drop for AppCertificate {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for AppCertificate {}
 
 impl AppCertificate {
     /// Checks and wraps an app certificate (32 hexadecimal characters).

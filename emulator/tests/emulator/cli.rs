@@ -1,4 +1,4 @@
-//! The binary: `classroom-emulator --port ... --app-id ... --certificate ...`.
+//! The binary: `classroom-emulator --port ... --app-id ... --certificate-file ...`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -18,10 +18,11 @@ impl Drop for Child {
 }
 
 #[tokio::test]
-async fn the_binary_prints_its_url_and_credentials_and_serves() {
+async fn the_binary_prints_its_url_and_app_id_and_serves() {
     let app_id = "abcdefabcdefabcdefabcdefabcdef12";
     let mut child = Child(
         Command::new(env!("CARGO_BIN_EXE_classroom-emulator"))
+            .env_remove("CLASSROOM_EMULATOR_CERTIFICATE")
             .args(["--port", "0", "--app-id", app_id, "--record"])
             .args(["--fault", r#"{"operation":"listResources","times":1,"fault":{"type":"unavailable","retryAfter":1}}"#])
             .stdout(Stdio::piped())
@@ -39,7 +40,8 @@ async fn the_binary_prints_its_url_and_credentials_and_serves() {
         .to_owned();
     let rest: Vec<String> = lines.by_ref().take(2).map(|l| l.expect("text")).collect();
     assert!(rest[0].contains(app_id), "{rest:?}");
-    assert!(rest[1].contains(DEFAULT_CERTIFICATE), "{rest:?}");
+    assert!(!rest[1].contains(DEFAULT_CERTIFICATE), "{rest:?}");
+    assert!(rest[1].contains("built-in"), "{rest:?}");
     assert_ne!(app_id, DEFAULT_APP_ID);
     let (status, _, info) = read(
         reqwest::get(format!("{url}/_emulator/info"))
@@ -60,17 +62,92 @@ async fn the_binary_prints_its_url_and_credentials_and_serves() {
 
 #[test]
 fn a_bad_certificate_or_fault_is_refused() {
-    for args in [
-        vec!["--port", "0", "--certificate", "short"],
-        vec!["--port", "0", "--fault", "{not json"],
+    let missing = std::env::temp_dir().join("classroom-emulator-no-such-certificate");
+    let missing = missing.to_str().expect("a UTF-8 path");
+    for (args, env) in [
+        (vec!["--port", "0"], Some("short")),
+        (vec!["--port", "0", "--certificate-file", missing], None),
+        (vec!["--port", "0", "--fault", "{not json"], None),
+        // The certificate is no longer taken on the command line.
+        (
+            vec!["--port", "0", "--certificate", DEFAULT_CERTIFICATE],
+            None,
+        ),
     ] {
-        let status = Command::new(env!("CARGO_BIN_EXE_classroom-emulator"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_classroom-emulator"));
+        command
             .args(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
+            .env_remove("CLASSROOM_EMULATOR_CERTIFICATE");
+        if let Some(value) = env {
+            command.env("CLASSROOM_EMULATOR_CERTIFICATE", value);
+        }
+        let output = command
+            .stdin(Stdio::null())
+            .output()
             .expect("the binary runs");
-        assert!(!status.success(), "{args:?}");
+        assert!(!output.status.success(), "{args:?} {env:?}");
+    }
+}
+
+/// Runs the binary with `configure` and reads its banner (five lines): the child (stopped when
+/// dropped), the URL and the banner.
+fn banner(configure: impl FnOnce(&mut Command)) -> (Child, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_classroom-emulator"));
+    command
+        .args(["--port", "0"])
+        .env_remove("CLASSROOM_EMULATOR_CERTIFICATE")
+        .stdout(Stdio::piped());
+    configure(&mut command);
+    let mut child = Child(command.spawn().expect("the binary starts"));
+    let stdout = child.0.stdout.take().expect("stdout");
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .take(5)
+        .map(|l| l.expect("text"))
+        .collect();
+    let url = lines[0].rsplit(' ').next().unwrap_or_default().to_owned();
+    (child, url, lines.join("\n"))
+}
+
+#[tokio::test]
+async fn the_certificate_comes_from_the_environment_or_a_file_and_is_never_printed() {
+    let secret = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let file = dir.path().join("certificate");
+    std::fs::write(&file, format!("{secret}\n")).expect("written");
+    let runs = [
+        banner(|c| {
+            c.env("CLASSROOM_EMULATOR_CERTIFICATE", secret);
+        }),
+        banner(|c| {
+            c.arg("--certificate-file").arg(&file);
+        }),
+    ];
+    for (_child, url, text) in runs {
+        assert!(!text.contains(secret), "{text}");
+        let (status, _, info) = read(
+            reqwest::get(format!("{url}/_emulator/info"))
+                .await
+                .expect("info"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(!info.to_string().contains(secret), "{info}");
+        // Tokens signed with the secret are accepted.
+        let client = classroom_api::Client::builder(DEFAULT_APP_ID)
+            .region(classroom_api::types::Region::China)
+            .credentials(classroom_api::Credentials::app_certificate(secret).expect("c"))
+            .base_url(&url)
+            .build()
+            .expect("client");
+        let body = classroom_api::types::CreateRoomRequest::new(
+            "cli",
+            classroom_api::types::RoomType::OneToOne,
+        );
+        client
+            .create_room("cli-room", &body)
+            .await
+            .expect("accepted");
     }
 }
 

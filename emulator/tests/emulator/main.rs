@@ -5,6 +5,7 @@
 mod auth;
 mod cli;
 mod faults;
+mod hostile;
 mod operations;
 mod poller;
 mod proxy;

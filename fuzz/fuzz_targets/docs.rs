@@ -1,0 +1,4 @@
+//! Fuzz target `docs`: see `classroom_tests::fuzz_targets::docs` for the input format.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| classroom_tests::fuzz_targets::docs(data));

@@ -1,0 +1,4 @@
+//! Fuzz target `response`: see `classroom_tests::fuzz_targets::response` for the input format.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| classroom_tests::fuzz_targets::response(data));
