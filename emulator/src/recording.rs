@@ -178,8 +178,10 @@ pub fn scrub_text(text: &str) -> String {
         // A query parameter named like a secret: `name=value`.
         if bytes[i] == b'=' {
             let start = text[..i]
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .map_or(0, |p| p + 1);
+                .char_indices()
+                .rev()
+                .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+                .map_or(0, |(p, c)| p + c.len_utf8());
             if start < i && secret_key(&text[start..i]) {
                 let end = text[i + 1..]
                     .find(['&', '#', '"', '\'', ' ', '\n', '\t'])
@@ -273,14 +275,21 @@ pub fn load(dir: &Path) -> Result<Vec<Exchange>, String> {
     for file in files {
         let text =
             std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-        for (n, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let exchange: Exchange = serde_json::from_str(line)
-                .map_err(|e| format!("{}:{}: {e}", file.display(), n + 1))?;
-            exchanges.push(exchange);
+        exchanges.extend(parse(&text, &file.display().to_string())?);
+    }
+    Ok(exchanges)
+}
+
+/// The exchanges of one recording file's text; an error names `file` and the line.
+pub fn parse(text: &str, file: &str) -> Result<Vec<Exchange>, String> {
+    let mut exchanges = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
         }
+        let exchange: Exchange =
+            serde_json::from_str(line).map_err(|e| format!("{file}:{}: {e}", n + 1))?;
+        exchanges.push(exchange);
     }
     Ok(exchanges)
 }
@@ -339,6 +348,14 @@ mod tests {
             text.contains("Ann") && text.contains("language=en"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn text_around_many_byte_characters_is_scrubbed_without_a_panic() {
+        // Found by the `proxy` fuzz target: a multi-byte character before `=`.
+        assert_eq!(scrub_text("\u{b3}=x"), "\u{b3}=x");
+        assert_eq!(scrub_text("é rtmToken=abc&z=1"), "é rtmToken=[scrubbed]&z=1");
+        assert_eq!(scrub_text("ü007"), "ü007");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! | `spec` | YAML | [`classroom_codegen::generate`] (`Spec::load`, then the generator) |
 //! | `docs` | text | [`classroom_codegen::docs::parse`] as Markdown and as the English text |
 //! | `diff` | two YAML specs separated by a line `---8<---` | [`classroom_codegen::diff::diff`] |
+//! | `proxy` | `METHOD PATH STATUS\nBODY` | the validating proxy's checks ([`classroom_emulator::conformance`]), its scrubbing and the replay server's reading of a recording ([`classroom_emulator::recording`]) |
 
 use classroom_api::operations::{GET_USER, LIST_ROOM_EVENTS};
 use classroom_api::token::{self, AppCertificate, AppId, ParsedToken};
@@ -32,6 +33,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("spec", spec),
     ("docs", docs),
     ("diff", diff),
+    ("proxy", proxy),
 ];
 
 /// A server's answer into the client: status line, headers, body.
@@ -144,6 +146,37 @@ pub fn diff(data: &[u8]) {
     let report = classroom_codegen::diff::diff(&base, &head);
     let _ = report.to_text();
     let _ = report.to_json();
+}
+
+/// What the validating proxy does with a request and the upstream's answer, and what the replay
+/// server does with a recording: `METHOD PATH STATUS` on the first line, the body after it.
+pub fn proxy(data: &[u8]) {
+    use classroom_emulator::conformance::Conformance;
+    use classroom_emulator::recording;
+    static SPEC: std::sync::OnceLock<Conformance> = std::sync::OnceLock::new();
+    let spec = SPEC.get_or_init(|| Conformance::builtin().expect("the compiled-in spec loads"));
+    let (line, body) = split_once(data, b"\n").unwrap_or((data, b""));
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split(' ');
+    let method = words.next().unwrap_or("GET");
+    let path = words.next().unwrap_or("/");
+    let status = words
+        .next()
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or(200);
+    for drift in spec
+        .check_request(method, path, Some(body))
+        .into_iter()
+        .chain(spec.check_response(method, path, status, body))
+    {
+        // Every finding can be shown, and keeps a short value.
+        assert!(drift.to_string().len() < 4096 + path.len() + method.len());
+    }
+    let scrubbed = recording::scrubbed_body(body);
+    let _ = recording::canonical(&scrubbed);
+    let text = String::from_utf8_lossy(body);
+    let _ = recording::scrub_text(&text);
+    let _ = recording::parse(&text, "fuzz.jsonl");
 }
 
 fn split_once<'a>(data: &'a [u8], separator: &[u8]) -> Option<(&'a [u8], &'a [u8])> {

@@ -191,6 +191,11 @@ fn diff() {
     check("diff");
 }
 
+#[test]
+fn proxy() {
+    check("proxy");
+}
+
 /// Regressions the seeds hold, checked for their exact outcome.
 #[test]
 fn a_zlib_bomb_token_is_refused_within_a_bound() {
