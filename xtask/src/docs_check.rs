@@ -13,9 +13,9 @@ use crate::{display_path, project_root};
 /// Arguments of `cargo xtask docs-check`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The vendor documents to read: Markdown (`.md`) is the Chinese reference, text the English one
-    /// (default: every file in spec/docs/, the documents the spec was written from). What the spec
-    /// has that no document names is reported against the documents given.
+    /// The vendor documents to read, in any format (Markdown, MDX, plain text) and language, told
+    /// from the content (default: every file in spec/docs/, the documents the spec was written
+    /// from). What the spec has that no document names is reported against the documents given.
     #[arg(value_name = "DOC")]
     docs: Vec<PathBuf>,
     /// How to print the findings.

@@ -6,6 +6,7 @@
 //! with the spec, applying the deliberate [`Exceptions`]; [`render`] prints the findings as text,
 //! Markdown or JSON.
 
+mod blocks;
 mod check;
 mod example;
 mod exceptions;
@@ -21,18 +22,19 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use check::check;
+pub use example::Skipped;
 pub use exceptions::{Exception, Exceptions, Shape};
 pub use markdown::parse_markdown;
 pub use render::{Format, render};
 pub use text::parse_text;
 
-/// The language, and so the format, of a vendor document.
+/// The language of a vendor document, told from its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
-    /// The Chinese Markdown reference (`classroom-restful-api.zh.md`).
+    /// Chinese (the Markdown page `classroom-restful-api.zh.md`).
     Zh,
-    /// The English plain-text reference (`classroom-restful-api.en.txt`).
+    /// English (the MDX references, and the plain-text copy `classroom-restful-api.en.txt`).
     En,
 }
 
@@ -101,6 +103,83 @@ pub struct Document {
     pub name: String,
     /// Its language.
     pub lang: Lang,
+    /// Its format.
+    pub format: DocFormat,
+}
+
+/// The format of a vendor document, told from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocFormat {
+    /// CommonMark with GFM tables (the Chinese page).
+    Markdown,
+    /// The vendor's MDX (Markdown with front matter, `import`/`export`, JSX and `\{` escapes).
+    Mdx,
+    /// A plain-text copy of a rendered page.
+    Text,
+}
+
+impl DocFormat {
+    /// `markdown`, `mdx`, `html` or `text`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocFormat::Markdown => "markdown",
+            DocFormat::Mdx => "mdx",
+            DocFormat::Text => "text",
+        }
+    }
+}
+
+/// The format of a document, from its content (never its name): Markdown (or MDX) when it has ATX
+/// headings, fenced code or table delimiter rows with a leading pipe, plain text otherwise.
+pub fn detect_format(text: &str) -> DocFormat {
+    let markdown = text.lines().any(|l| {
+        let t = l.trim_start();
+        let hashes = t.len() - t.trim_start_matches('#').len();
+        (1..=6).contains(&hashes) && t[hashes..].starts_with(' ')
+            || t.starts_with("```")
+            || t.starts_with("| :--")
+            || t.starts_with("| --")
+            || t.starts_with("|:--")
+            || t.starts_with("|--")
+    });
+    if !markdown {
+        return DocFormat::Text;
+    }
+    if is_mdx(text) {
+        DocFormat::Mdx
+    } else {
+        DocFormat::Markdown
+    }
+}
+
+/// Whether a Markdown text is MDX: `import`/`export` lines, `\{` escapes or JSX components.
+pub(crate) fn is_mdx(text: &str) -> bool {
+    text.lines().any(|l| {
+        (l.starts_with("import ") && l.contains(" from "))
+            || l.starts_with("export ")
+            || l.contains("\\{")
+            || l.trim_start().starts_with('<')
+                && l.trim_start()[1..].starts_with(|c: char| c.is_ascii_uppercase())
+    })
+}
+
+/// The language of a document, from its content: Chinese when CJK characters are at least a tenth
+/// as many as ASCII letters.
+pub fn detect_lang(text: &str) -> Lang {
+    let (mut cjk, mut ascii) = (0usize, 0usize);
+    for c in text.chars() {
+        if ('\u{4e00}'..='\u{9fff}').contains(&c) {
+            cjk += 1;
+        } else if c.is_ascii_alphabetic() {
+            ascii += 1;
+        }
+    }
+    if cjk * 10 >= ascii.max(1) {
+        Lang::Zh
+    } else {
+        Lang::En
+    }
 }
 
 /// A documented operation.
@@ -200,6 +279,8 @@ pub struct DocExample {
     pub json: Result<Value, String>,
     /// The example's lines as written, the first at [`line`](Self::line), to locate a field.
     pub lines: Vec<String>,
+    /// What was left out to read it (comments, `...` elisions); with elisions it is partial.
+    pub skipped: Skipped,
 }
 
 /// What an example shows.
@@ -233,21 +314,26 @@ impl fmt::Display for DocError {
 
 impl std::error::Error for DocError {}
 
-/// Reads a vendor document: Markdown (`.md`) is the Chinese reference, anything else the English text.
+/// Reads a vendor document in any of its formats and languages, told from the content
+/// ([`detect_format`], [`detect_lang`]); `name` only names it in findings.
 ///
-/// Fails when no operation is found, which means the text is not a Flexible Classroom REST reference.
+/// This is the entry point for any text: it never panics, and its time is linear in the text's
+/// length. It fails only when no operation is found, which means the text is not a Flexible
+/// Classroom REST reference.
 pub fn parse(name: &str, text: &str) -> Result<DocModel, DocError> {
-    let model = if name.ends_with(".md") || text.contains("接入点：") {
-        parse_markdown(name, text)
-    } else {
-        parse_text(name, text)
+    let format = detect_format(text);
+    let model = match format {
+        DocFormat::Markdown | DocFormat::Mdx => parse_markdown(name, text),
+        DocFormat::Text => parse_text(name, text),
     };
     if model.operations.is_empty() {
         return Err(DocError {
             doc: name.to_owned(),
-            message: "no operation found (no `方法：`/`接入点：` or `Method:`/`Endpoint:` lines); \
-                      is this the vendor's REST reference?"
-                .into(),
+            message: format!(
+                "no operation found in this {} document (no section with a method and an \
+                 endpoint: `方法：`/`接入点：` or `Method:`/`Endpoint:`); is this the vendor's REST reference?",
+                format.as_str()
+            ),
         });
     }
     Ok(model)
