@@ -392,6 +392,229 @@ fn text_that_is_no_reference_is_refused() {
     assert!(err.message.starts_with("no operation found"), "{err}");
 }
 
+const MDX_2026: &str = "tests/fixtures/docs/classroom-api.2026-01-19.mdx";
+const MDX_2022: &str = "tests/fixtures/docs/classroom-api.2022-10-16.mdx";
+
+#[test]
+fn the_2026_mdx_reference() {
+    let findings = mdx_findings(MDX_2026, &read(MDX_2026));
+    let missing: Vec<(usize, &str)> = findings
+        .iter()
+        .filter(|f| f.kind == Kind::OperationMissing)
+        .map(|f| (f.line, f.operation.as_str()))
+        .collect();
+    assert_eq!(
+        missing,
+        [(
+            line_of(
+                &read(MDX_2026),
+                "- Endpoint: `{region}/edu/apps/{appId}/v2/rooms/{roomUuid}`"
+            ),
+            "Query a classroom"
+        )]
+    );
+    snapshot("mdx_2026", MDX_2026, &read(MDX_2026), &findings);
+}
+
+#[test]
+fn the_2022_mdx_reference() {
+    let findings = mdx_findings(MDX_2022, &read(MDX_2022));
+    assert!(
+        findings.iter().all(|f| f.kind != Kind::OperationMissing),
+        "{findings:#?}"
+    );
+    let model = docs::parse(MDX_2022, &read(MDX_2022)).expect("the 2022 reference");
+    assert_eq!(model.documents[0].format, docs::DocFormat::Mdx);
+    assert_eq!(model.operations.len(), 19);
+    snapshot("mdx_2022", MDX_2022, &read(MDX_2022), &findings);
+}
+
+#[test]
+fn the_formats_and_languages_are_told_from_the_content() {
+    for (path, format, lang) in [
+        (MDX_2026, docs::DocFormat::Mdx, docs::Lang::En),
+        (ZH, docs::DocFormat::Markdown, docs::Lang::Zh),
+        (EN, docs::DocFormat::Text, docs::Lang::En),
+    ] {
+        let model = docs::parse("no-extension", &read(path)).expect(path);
+        let d = &model.documents[0];
+        assert_eq!((d.format, d.lang), (format, lang), "{path}");
+    }
+}
+
+#[test]
+fn mdx_an_endpoint_added() {
+    check_mdx_edit(
+        |t| {
+            insert_before(
+                t,
+                "## Recording-related",
+                "### Close a classroom\n\n#### Prototype\n\n- Method: `DELETE`\n- Endpoint: `/\\{region}/edu/apps/\\{appId}/v2/rooms/\\{roomUuid}`\n",
+            )
+        },
+        &[(
+            Kind::OperationMissing,
+            "- Endpoint: `/\\{region}/edu/apps/\\{appId}/v2/rooms/\\{roomUuid}`",
+            "DELETE /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}",
+        )],
+    );
+}
+
+#[test]
+fn mdx_an_endpoint_on_two_lines_without_backticks() {
+    check_mdx_edit(
+        |t| {
+            insert_before(
+                t,
+                "## Recording-related",
+                "### Close a classroom\n\n#### Prototype\n\n- Method:\n  DELETE\n- Endpoint:\n  edu/apps/\\{appId}/v2/rooms/\\{roomUuid}/close\n",
+            )
+        },
+        &[(
+            Kind::OperationMissing,
+            "  edu/apps/\\{appId}/v2/rooms/\\{roomUuid}/close",
+            "DELETE edu/apps/{appId}/v2/rooms/{roomUuid}/close",
+        )],
+    );
+}
+
+#[test]
+fn mdx_a_table_row_added() {
+    check_mdx_edit(
+        |t| {
+            insert_after(
+                t,
+                "| `roomProperties.schedule.closeDelay`",
+                "| `roomProperties.schedule.timezone` | String | (Optional) The time zone. |",
+            )
+        },
+        &[(
+            Kind::RequestFieldMissing,
+            "`roomProperties.schedule.timezone`",
+            "createRoom request roomProperties.schedule.timezone",
+        )],
+    );
+}
+
+#[test]
+fn mdx_a_cmd_added() {
+    check_mdx_edit(
+        |t| {
+            insert_before(
+                t,
+                "### The users who wave their hands change",
+                "### The classroom is muted\n\nWhen the `cmd` property of an event is `1601`, the classroom is muted, and the `data` property contains the following fields:\n\n| Parameter | Type | Description |\n| --- | --- | --- |\n| `muted` | Boolean | Whether the classroom is muted. |\n",
+            )
+        },
+        &[(
+            Kind::EventMissing,
+            "When the `cmd` property of an event is `1601`",
+            "cmd 1601",
+        )],
+    );
+}
+
+#[test]
+fn mdx_an_error_code_added() {
+    check_mdx_edit(
+        |t| {
+            insert_before(
+                t,
+                "| 500                  | 500 ",
+                "| 429 | 30429100 | Too many requests. |",
+            )
+        },
+        &[(Kind::ErrorCodeMissing, "| 429 | 30429100", "30429100")],
+    );
+}
+
+#[test]
+fn mdx_an_example_changed() {
+    check_mdx_edit(
+        |t| {
+            t.replacen(
+                "            \"duration\": 600,",
+                "            \"duration\": \"600\",",
+                1,
+            )
+        },
+        &[(
+            Kind::ExampleInvalid,
+            "\"duration\": \"600\"",
+            "createRoom request /roomProperties/schedule/duration",
+        )],
+    );
+}
+
+#[test]
+fn mdx_an_example_that_cannot_be_read_is_a_finding() {
+    check_mdx_edit(
+        |t| {
+            t.replacen(
+                "            \"duration\": 600,",
+                "            \"duration\": 600 600,",
+                1,
+            )
+        },
+        &[(
+            Kind::ExampleUnreadable,
+            "--data-raw '{\n    \"roomName\": \"test_class\"",
+            "createRoom request #1",
+        )],
+    );
+}
+
+/// The findings of one document against the spec and the recorded exceptions.
+fn mdx_findings(name: &str, text: &str) -> Vec<Finding> {
+    let model = docs::parse(name, text).unwrap_or_else(|e| panic!("{e}"));
+    let exceptions =
+        Exceptions::parse(&Docs::real().exceptions, EXCEPTIONS).unwrap_or_else(|e| panic!("{e}"));
+    docs::check(&model, spec(), &exceptions)
+}
+
+/// Edits the 2026 MDX reference and asserts that the findings it adds are exactly `expected`
+/// (kind, the text at the finding's line, key).
+#[track_caller]
+fn check_mdx_edit(edit: impl Fn(&str) -> String, expected: &[(Kind, &str, &str)]) {
+    let base = read(MDX_2026);
+    let edited = edit(&base);
+    assert_ne!(edited, base, "the edit changed nothing");
+    let before: Vec<(Kind, String)> = mdx_findings(MDX_2026, &base)
+        .into_iter()
+        .map(|f| (f.kind, f.key))
+        .collect();
+    let added: Vec<(Kind, usize, String)> = mdx_findings(MDX_2026, &edited)
+        .into_iter()
+        .filter(|f| f.is_open() && !before.contains(&(f.kind, f.key.clone())))
+        .map(|f| (f.kind, f.line, f.key))
+        .collect();
+    let expected: Vec<(Kind, usize, String)> = expected
+        .iter()
+        .map(|(k, at, key)| (*k, line_of(&edited, at), (*key).to_owned()))
+        .collect();
+    assert_eq!(added, expected);
+}
+
+fn insert_before(text: &str, anchor: &str, lines: &str) -> String {
+    let at = text.find(anchor).unwrap_or_else(|| panic!("no `{anchor}`"));
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    format!("{}{lines}\n{}", &text[..start], &text[start..])
+}
+
+fn insert_after(text: &str, anchor: &str, lines: &str) -> String {
+    let at = text.find(anchor).unwrap_or_else(|| panic!("no `{anchor}`"));
+    let end = at + text[at..].find('\n').expect("a line end") + 1;
+    format!("{}{lines}\n{}", &text[..end], &text[end..])
+}
+
+fn snapshot(name: &str, doc: &str, text: &str, findings: &[Finding]) {
+    let model = docs::parse(doc, text).expect("a reference");
+    let rendered = docs::render(&model, findings, &spec().file, Format::Text);
+    insta::with_settings!({filters => vec![(r"spec/classroom\.yaml:\d+", "spec/classroom.yaml:[line]")]}, {
+        insta::assert_snapshot!(name, rendered);
+    });
+}
+
 /// Where a finding must be: the document (or the spec, or the exceptions file) and the line.
 type At = (String, usize);
 
