@@ -1,6 +1,7 @@
 //! `cargo xtask docs-check` on the documents kept in `spec/docs/` and on copies edited the way the
 //! vendor edits its reference: each edit must give exactly the expected finding, at the edited line.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -562,6 +563,89 @@ fn mdx_an_example_that_cannot_be_read_is_a_finding() {
             "createRoom request #1",
         )],
     );
+}
+
+#[test]
+fn the_suggestions_for_the_2026_reference_load_and_generate() {
+    let text = read(MDX_2026);
+    let model = docs::parse(MDX_2026, &text).expect("the 2026 reference");
+    let mut findings = mdx_findings(MDX_2026, &text);
+    docs::suggest(&model, spec(), &mut findings);
+    let suggested: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| !f.suggestions.is_empty())
+        .collect();
+    let kinds: BTreeSet<Kind> = suggested.iter().map(|f| f.kind).collect();
+    assert!(
+        kinds.contains(&Kind::RequestFieldMissing) && kinds.contains(&Kind::EnumValueMissing),
+        "{kinds:?}"
+    );
+    // The suggestions are printed beside their findings, and are in the JSON output.
+    let rendered = docs::render(&model, &findings, &spec().file, Format::Text);
+    assert!(rendered.contains(&format!(
+        "    suggest: add at {}:",
+        suggested[0].suggestions[0].at
+    )));
+    let json: serde_json::Value =
+        serde_json::from_str(&docs::render(&model, &findings, &spec().file, Format::Json))
+            .expect("JSON output");
+    let in_json = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f.get("suggestions").is_some())
+        .count();
+    assert_eq!(in_json, suggested.len());
+
+    // Pasted into a copy of the spec, they load and generate, and close their findings.
+    let (patched, generated) = paste(&suggested);
+    assert!(!generated.files.is_empty());
+    let exceptions =
+        Exceptions::parse(&Docs::real().exceptions, EXCEPTIONS).unwrap_or_else(|e| panic!("{e}"));
+    let after = docs::check(&model, &patched, &exceptions);
+    let still: Vec<(Kind, &str)> = suggested
+        .iter()
+        .filter(|f| after.iter().any(|a| a.kind == f.kind && a.key == f.key))
+        .map(|f| (f.kind, f.key.as_str()))
+        .collect();
+    assert_eq!(still, []);
+}
+
+#[test]
+fn a_suggested_operation_becomes_a_client_method() {
+    // A new endpoint on a new path: the draft path item, pasted, is generated as a method.
+    let text = insert_before(
+        &read(MDX_2026),
+        "## Recording-related",
+        "### Close a classroom\n\n#### Prototype\n\n- Method: POST\n- Endpoint: `/{region}/edu/apps/{appId}/v2/rooms/{roomUUid}/close`\n\n#### Request parameters\n\n**Request body parameters**\n\n| Parameter | Type | Description |\n| :-- | :-- | :-- |\n| `reason` | String | (Optional) Why. |\n| `delay` | Number | (Optional) Seconds to wait. |\n\n#### Response parameters\n\n| Parameter | Type | Description |\n| :-- | :-- | :-- |\n| `code` | Integer | Status. |\n| `data` | Object | <ul><li>`closedAt`: Number, when.</li></ul> |\n",
+    );
+    let model = docs::parse(MDX_2026, &text).expect("the edited reference");
+    let mut findings = mdx_findings(MDX_2026, &text);
+    docs::suggest(&model, spec(), &mut findings);
+    let op: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.kind == Kind::OperationMissing && f.key.ends_with("/close"))
+        .collect();
+    assert_eq!(op.len(), 1);
+    assert_eq!(op[0].suggestions[0].at, "/paths");
+    let (_, generated) = paste(&op);
+    let code = generated.files.values().cloned().collect::<String>();
+    assert!(code.contains("pub async fn close_a_classroom"), "no method");
+}
+
+/// Pastes the findings' suggestions into a copy of the spec; returns the spec loaded and generated.
+fn paste(findings: &[&Finding]) -> (Spec, classroom_codegen::Generated) {
+    let mut value = spec().value.clone();
+    for f in findings {
+        for s in &f.suggestions {
+            s.apply(&mut value)
+                .unwrap_or_else(|e| panic!("{}:{}: {e}\n{}", f.doc, f.line, s.yaml));
+        }
+    }
+    let text = serde_json::to_string_pretty(&value).expect("JSON");
+    let patched = Spec::load(&text, "patched.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let generated = classroom_codegen::generate_from(&patched).unwrap_or_else(|e| panic!("{e}"));
+    (patched, generated)
 }
 
 /// The findings of one document against the spec and the recorded exceptions.

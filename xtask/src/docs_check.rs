@@ -24,6 +24,10 @@ pub struct Args {
     /// The spec to compare with.
     #[arg(long, value_name = "PATH")]
     spec: Option<PathBuf>,
+    /// Print, beside each missing operation, field, enum value or event, a draft YAML fragment for
+    /// the spec and where it goes (also in the JSON output, as `suggestions`).
+    #[arg(long)]
+    suggest: bool,
     /// The deliberate differences (default: spec/docs-check-exceptions.yaml).
     #[arg(long, value_name = "PATH")]
     exceptions: Option<PathBuf>,
@@ -71,7 +75,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         model.merge(docs::parse(&display_path(path), &text)?);
     }
 
-    let findings = docs::check(&model, &spec, &exceptions);
+    let mut findings = docs::check(&model, &spec, &exceptions);
+    if args.suggest {
+        docs::suggest(&model, &spec, &mut findings);
+    }
     let format = match args.format {
         OutputFormat::Text => Format::Text,
         OutputFormat::Markdown => Format::Markdown,

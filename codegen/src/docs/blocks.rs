@@ -184,13 +184,9 @@ pub(crate) fn read(text: &str) -> Vec<Block> {
             Event::InlineHtml(t)
             | Event::Html(t)
             | Event::InlineMath(t)
-            | Event::DisplayMath(t) => {
-                // Raw HTML inside a paragraph or cell is markup the cell readers understand;
-                // an HTML block on its own (a JSX component) carries no reference data.
-                if !stack.is_empty() {
-                    append(&mut stack, &t, line);
-                }
-            }
+            // Raw HTML inside a paragraph or cell is markup the cell readers understand; an HTML
+            // block on its own (a JSX component, outside any text) is dropped by `append`.
+            | Event::DisplayMath(t) => append(&mut stack, &t, line),
             Event::SoftBreak | Event::HardBreak => append(&mut stack, "\n", line),
             _ => {}
         }

@@ -151,6 +151,7 @@ impl<'a> Checker<'a> {
             spec_pointer,
             spec_line,
             exception: None,
+            suggestions: Vec::new(),
         });
     }
 

@@ -3,8 +3,8 @@
 //! Pure: document texts and a loaded [`Spec`](crate::Spec) go in, [`Finding`]s come out; no file IO.
 //! [`parse`] reads either document format into a [`DocModel`] (the Chinese Markdown reference with
 //! [`parse_markdown`], the English text reference with [`parse_text`]); [`check`] compares the model
-//! with the spec, applying the deliberate [`Exceptions`]; [`render`] prints the findings as text,
-//! Markdown or JSON.
+//! with the spec, applying the deliberate [`Exceptions`]; [`suggest`] drafts spec fragments for what is
+//! missing; [`render`] prints the findings as text, Markdown or JSON.
 
 mod blocks;
 mod check;
@@ -14,6 +14,7 @@ mod list;
 mod markdown;
 mod render;
 mod schema;
+mod suggest;
 mod text;
 
 use std::fmt;
@@ -26,6 +27,7 @@ pub use example::Skipped;
 pub use exceptions::{Exception, Exceptions, Shape};
 pub use markdown::parse_markdown;
 pub use render::{Format, render};
+pub use suggest::{Suggestion, suggest};
 pub use text::parse_text;
 
 /// The language of a vendor document, told from its content.
@@ -360,6 +362,9 @@ pub struct Finding {
     pub spec_line: Option<usize>,
     /// The reason recorded in the exceptions file, when the spec differs on purpose.
     pub exception: Option<String>,
+    /// Draft spec fragments that would close the finding (filled by [`suggest`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<Suggestion>,
 }
 
 impl Finding {

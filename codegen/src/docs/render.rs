@@ -66,7 +66,7 @@ fn partial_examples(docs: &DocModel) -> Vec<(&str, usize, &str, String)> {
                 .operation
                 .and_then(|i| docs.operations.get(i))
                 .map_or("common", |o| o.title.as_str());
-            (!skipped.is_empty()).then(|| (e.doc.as_str(), e.line, title, skipped))
+            (!skipped.is_empty()).then_some((e.doc.as_str(), e.line, title, skipped))
         })
         .collect()
 }
@@ -126,6 +126,12 @@ fn text(docs: &DocModel, open: &[&Finding], excepted: &[&Finding], spec_file: &s
         let place = spec_place(f, spec_file);
         if !place.is_empty() {
             let _ = writeln!(out, "    spec: {place}");
+        }
+        for s in &f.suggestions {
+            let _ = writeln!(out, "    suggest: add at {}:", s.at);
+            for line in s.yaml.lines() {
+                let _ = writeln!(out, "        {line}");
+            }
         }
     }
     if !excepted.is_empty() {
