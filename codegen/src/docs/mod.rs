@@ -449,3 +449,102 @@ impl Serialize for Kind {
         s.serialize_str(self.id())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Pieces of the vendor's formats, to build documents that reach deep into the readers.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("## Create a classroom".to_owned()),
+            Just("### 创建课堂".to_owned()),
+            Just("#### Request parameters".to_owned()),
+            Just("#### 响应示例".to_owned()),
+            Just("#### Response example".to_owned()),
+            Just("**URL parameters**".to_owned()),
+            Just("**请求包体参数**".to_owned()),
+            Just("- Method: POST".to_owned()),
+            Just("-   方法：GET".to_owned()),
+            Just("- Endpoint: `/\\{region}/edu/apps/\\{appId}/v2/rooms/\\{roomUUid}`".to_owned()),
+            Just("- Endpoint:".to_owned()),
+            Just("-   接入点：/{region}/x/{y}".to_owned()),
+            Just("| Parameter | Type | Description |".to_owned()),
+            Just("| :-- | :-- | :-- |".to_owned()),
+            Just("        | :--- | :--- |".to_owned()),
+            Just(
+                "| `a.b` | Integer | <ul><li>`1`: x</li><li>`c`: Object<ul><li>`d`: String</li>"
+                    .to_owned()
+            ),
+            Just("| 404 | N/A | Not found |".to_owned()),
+            Just("## Status code".to_owned()),
+            Just("## Events".to_owned()),
+            Just("When the `cmd` property of an event is `77`, the `data` contains:".to_owned()),
+            Just("- After it, `data` contains the following fields:".to_owned()),
+            Just("```json".to_owned()),
+            Just("```".to_owned()),
+            Just("curl -X POST 'x' --data-raw '{".to_owned()),
+            Just("\"status\": 200,".to_owned()),
+            Just("\"body\":".to_owned()),
+            Just("{ \"a\": NumberInt(\"1\"), // c".to_owned()),
+            Just("  ...".to_owned()),
+            Just("/* x".to_owned()),
+            Just("}'".to_owned()),
+            Just("import X from 'y';".to_owned()),
+            Just("<Admonition type=\"info\"><li>x</li>".to_owned()),
+            Just("---".to_owned()),
+            Just("Status code".to_owned()),
+            Just("When the cmd".to_owned()),
+            Just("property of an event is 9".to_owned()),
+            Just("dirty | Object | (Optional) x:".to_owned()),
+            Just(
+                "contains the following fields:Field name Type Description a Integer b".to_owned()
+            ),
+            "\\PC{0,40}",
+        ]
+    }
+
+    fn bounded(text: &str) {
+        let start = Instant::now();
+        let _ = parse("fuzz", text);
+        // A hang or a blow-up, not a speed target (that is `cargo xtask bench`).
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "(\\PC|\n|\t){0,2000}") {
+            bounded(&text);
+        }
+
+        #[test]
+        fn arbitrary_markdown_never_panics(
+            pieces in prop::collection::vec((piece(), prop_oneof!["\n", "\n\n", " ", "  ", ""]), 0..80)
+        ) {
+            let text: String = pieces.into_iter().map(|(p, sep)| p + &sep).collect();
+            bounded(&text);
+        }
+    }
+
+    #[test]
+    fn formats_and_languages_from_the_content() {
+        assert_eq!(detect_format("## A\n\n- Method: GET"), DocFormat::Markdown);
+        assert_eq!(detect_format("import A from 'a';\n\n## A"), DocFormat::Mdx);
+        assert_eq!(
+            detect_format("Title\nDescription\n- Method: GET"),
+            DocFormat::Text
+        );
+        assert_eq!(detect_lang("### 创建课堂\n\n- 方法：POST"), Lang::Zh);
+        assert_eq!(detect_lang("### Create a classroom"), Lang::En);
+    }
+}
