@@ -648,6 +648,51 @@ fn paste(findings: &[&Finding]) -> (Spec, classroom_codegen::Generated) {
     (patched, generated)
 }
 
+#[test]
+fn the_2026_reference_rendered_as_html_says_what_the_mdx_says() {
+    let mdx = read(MDX_2026);
+    let mut options = pulldown_cmark::Options::empty();
+    options.insert(pulldown_cmark::Options::ENABLE_TABLES);
+    options.insert(pulldown_cmark::Options::ENABLE_YAML_STYLE_METADATA_BLOCKS);
+    let mut body = String::new();
+    pulldown_cmark::html::push_html(&mut body, pulldown_cmark::Parser::new_ext(&mdx, options));
+    let page = format!(
+        "<!DOCTYPE html>\n<html><head><title>Classroom REST API</title>\n<script>if (a < b) {{ document.write('<h2>Events</h2>'); }}</script>\n</head><body>\n<nav><ul><li><a href=\"/\">Docs</a></li></ul></nav>\n<article>\n{body}</article></body></html>\n"
+    );
+    let html = docs::parse("classroom-api.html", &page).expect("the page");
+    let from_mdx = docs::parse(MDX_2026, &mdx).expect("the MDX");
+    assert_eq!(html.documents[0].format, docs::DocFormat::Html);
+    assert_eq!(html.documents[0].lang, docs::Lang::En);
+    let counts = |m: &DocModel| {
+        (
+            m.operations.len(),
+            m.field_count(),
+            m.events.len(),
+            m.error_codes.len(),
+            m.examples.len(),
+        )
+    };
+    assert_eq!(counts(&html), counts(&from_mdx));
+    let keys = |fs: Vec<Finding>| -> Vec<(Kind, String)> {
+        let mut k: Vec<_> = fs.into_iter().map(|f| (f.kind, f.key)).collect();
+        k.sort();
+        k
+    };
+    let html_findings = mdx_findings("classroom-api.html", &page);
+    let missing = html_findings
+        .iter()
+        .find(|f| f.kind == Kind::OperationMissing)
+        .expect("Query a classroom");
+    assert_eq!(
+        missing.line,
+        line_of(
+            &page,
+            "Endpoint: <code>{region}/edu/apps/{appId}/v2/rooms/{roomUuid}</code>"
+        )
+    );
+    assert_eq!(keys(html_findings), keys(mdx_findings(MDX_2026, &mdx)));
+}
+
 /// The findings of one document against the spec and the recorded exceptions.
 fn mdx_findings(name: &str, text: &str) -> Vec<Finding> {
     let model = docs::parse(name, text).unwrap_or_else(|e| panic!("{e}"));

@@ -1,8 +1,9 @@
 //! `cargo xtask docs-check`: what the vendor's documents say that the spec does not, and the reverse.
 //!
 //! Pure: document texts and a loaded [`Spec`](crate::Spec) go in, [`Finding`]s come out; no file IO.
-//! [`parse`] reads either document format into a [`DocModel`] (the Chinese Markdown reference with
-//! [`parse_markdown`], the English text reference with [`parse_text`]); [`check`] compares the model
+//! [`parse`] reads any document format into a [`DocModel`] (Markdown and MDX in either language with
+//! [`parse_markdown`], a page saved as HTML with [`parse_html`], the English text copy with
+//! [`parse_text`]); [`check`] compares the model
 //! with the spec, applying the deliberate [`Exceptions`]; [`suggest`] drafts spec fragments for what is
 //! missing; [`render`] prints the findings as text, Markdown or JSON.
 
@@ -10,6 +11,7 @@ mod blocks;
 mod check;
 mod example;
 mod exceptions;
+mod html;
 mod list;
 mod markdown;
 mod render;
@@ -25,6 +27,7 @@ use serde_json::Value;
 pub use check::check;
 pub use example::Skipped;
 pub use exceptions::{Exception, Exceptions, Shape};
+pub use html::parse_html;
 pub use markdown::parse_markdown;
 pub use render::{Format, render};
 pub use suggest::{Suggestion, suggest};
@@ -117,6 +120,8 @@ pub enum DocFormat {
     Markdown,
     /// The vendor's MDX (Markdown with front matter, `import`/`export`, JSX and `\{` escapes).
     Mdx,
+    /// A rendered page saved as HTML.
+    Html,
     /// A plain-text copy of a rendered page.
     Text,
 }
@@ -127,14 +132,26 @@ impl DocFormat {
         match self {
             DocFormat::Markdown => "markdown",
             DocFormat::Mdx => "mdx",
+            DocFormat::Html => "html",
             DocFormat::Text => "text",
         }
     }
 }
 
-/// The format of a document, from its content (never its name): Markdown (or MDX) when it has ATX
-/// headings, fenced code or table delimiter rows with a leading pipe, plain text otherwise.
+/// The format of a document, from its content (never its name): HTML when it starts as an HTML page
+/// or is made of HTML headings and tables, Markdown (or MDX) when it has ATX headings, fenced code or
+/// table delimiter rows with a leading pipe, plain text otherwise.
 pub fn detect_format(text: &str) -> DocFormat {
+    let head: String = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .chars()
+        .take(20)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if head.starts_with("<!doctype html") || head.starts_with("<html") {
+        return DocFormat::Html;
+    }
     let markdown = text.lines().any(|l| {
         let t = l.trim_start();
         let hashes = t.len() - t.trim_start_matches('#').len();
@@ -146,7 +163,12 @@ pub fn detect_format(text: &str) -> DocFormat {
             || t.starts_with("|--")
     });
     if !markdown {
-        return DocFormat::Text;
+        let html = (text.contains("</h2>") || text.contains("</h3>")) && text.contains("</table>");
+        return if html {
+            DocFormat::Html
+        } else {
+            DocFormat::Text
+        };
     }
     if is_mdx(text) {
         DocFormat::Mdx
@@ -326,6 +348,7 @@ pub fn parse(name: &str, text: &str) -> Result<DocModel, DocError> {
     let format = detect_format(text);
     let model = match format {
         DocFormat::Markdown | DocFormat::Mdx => parse_markdown(name, text),
+        DocFormat::Html => parse_html(name, text),
         DocFormat::Text => parse_text(name, text),
     };
     if model.operations.is_empty() {
@@ -496,6 +519,10 @@ mod tests {
             Just("}'".to_owned()),
             Just("import X from 'y';".to_owned()),
             Just("<Admonition type=\"info\"><li>x</li>".to_owned()),
+            Just("<table><tr><td><code>a</code><td>Integer<td><ul><li>`1`: x".to_owned()),
+            Just("<h3>Create</h3><ul><li>Method: GET<li>Endpoint: <code>/a/{b}</code>".to_owned()),
+            Just("<pre><code class=\"language-json\">{\"a\": ...".to_owned()),
+            Just("</td></tr></table></pre><script>".to_owned()),
             Just("---".to_owned()),
             Just("Status code".to_owned()),
             Just("When the cmd".to_owned()),
@@ -511,6 +538,10 @@ mod tests {
     fn bounded(text: &str) {
         let start = Instant::now();
         let _ = parse("fuzz", text);
+        // Every reader, whatever the detection says.
+        let _ = parse_markdown("fuzz", text);
+        let _ = parse_html("fuzz", text);
+        let _ = parse_text("fuzz", text);
         // A hang or a blow-up, not a speed target (that is `cargo xtask bench`).
         assert!(
             start.elapsed() < Duration::from_secs(5),
