@@ -50,6 +50,8 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("pages.poller_events_per_s", -100_000.0, ">= 100000"),
     ("regen.real_ms", 100.0, "< 100"),
     ("regen.ratio_x100_over_x10", 12.0, "<= 12"),
+    ("docs_parse.mdx_200kb_ms", 100.0, "< 100"),
+    ("docs_parse.ratio_2000kb_over_200kb", 12.0, "<= 12"),
 ];
 
 fn met(value: f64, target: f64) -> bool {
