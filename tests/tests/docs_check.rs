@@ -633,6 +633,35 @@ fn a_suggested_operation_becomes_a_client_method() {
     assert!(code.contains("pub async fn close_a_classroom"), "no method");
 }
 
+#[test]
+fn a_suggested_event_becomes_a_variant() {
+    let text = insert_before(
+        &read(MDX_2026),
+        "### The users who wave their hands change",
+        "### The classroom is muted\n\nWhen the `cmd` property of an event is `1601`, the classroom is muted, and the `data` property contains the following fields:\n\n| Parameter | Type | Description |\n| --- | --- | --- |\n| `muted` | Boolean | Whether the classroom is muted. |\n| `operator` | Object | Who:<ul><li>`userUuid`: String. The user ID.</li></ul> |\n",
+    );
+    let model = docs::parse(MDX_2026, &text).expect("the edited reference");
+    let mut findings = mdx_findings(MDX_2026, &text);
+    docs::suggest(&model, spec(), &mut findings);
+    let event: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.kind == Kind::EventMissing)
+        .collect();
+    assert_eq!(event.len(), 1);
+    let (patched, generated) = paste(&event);
+    let code = generated.files.values().cloned().collect::<String>();
+    assert!(code.contains("Cmd1601Event"), "no variant");
+    let exceptions =
+        Exceptions::parse(&Docs::real().exceptions, EXCEPTIONS).unwrap_or_else(|e| panic!("{e}"));
+    let after = docs::check(&model, &patched, &exceptions);
+    let left: Vec<&str> = after
+        .iter()
+        .filter(|f| f.key.starts_with("cmd 1601"))
+        .map(|f| f.key.as_str())
+        .collect();
+    assert_eq!(left, Vec::<&str>::new());
+}
+
 /// Pastes the findings' suggestions into a copy of the spec; returns the spec loaded and generated.
 fn paste(findings: &[&Finding]) -> (Spec, classroom_codegen::Generated) {
     let mut value = spec().value.clone();

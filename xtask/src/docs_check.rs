@@ -40,7 +40,8 @@ enum OutputFormat {
     Json,
 }
 
-/// Exit 0 when nothing is missing, 1 when something is; an unreadable input is an error (exit 2).
+/// Exit 0 when nothing is missing, 1 when something is (or a document holds no operation); a file
+/// that cannot be read (missing, not UTF-8) is an error (exit 2).
 pub fn run(args: &Args) -> Result<ExitCode> {
     let root = project_root();
     let spec_path = args
@@ -69,10 +70,22 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         args.docs.clone()
     };
     let mut model = DocModel::default();
+    // A text in which no operation is found is reported and makes the run fail (exit 1), but the
+    // other documents are still checked: exit 2 is for files that cannot be read at all.
+    let mut unread = Vec::new();
     for path in &paths {
         let text = fs::read_to_string(path)
             .with_context(|| format!("cannot read the document {}", path.display()))?;
-        model.merge(docs::parse(&display_path(path), &text)?);
+        match docs::parse(&display_path(path), &text) {
+            Ok(m) => model.merge(m),
+            Err(e) => unread.push(e),
+        }
+    }
+    for e in &unread {
+        eprintln!("docs-check: {e}");
+    }
+    if model.documents.is_empty() {
+        return Ok(ExitCode::from(1));
     }
 
     let mut findings = docs::check(&model, &spec, &exceptions);
@@ -85,11 +98,13 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         OutputFormat::Json => Format::Json,
     };
     print!("{}", docs::render(&model, &findings, &spec.file, format));
-    Ok(if findings.iter().any(|f| f.is_open()) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if !unread.is_empty() || findings.iter().any(|f| f.is_open()) {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 /// The documents kept in the project, sorted by name.
