@@ -1,6 +1,6 @@
 //! The SDK's benchmarks, each against the baseline a user would otherwise write, in the same run.
 //!
-//! `cargo bench -p classroom-tests --bench sdk -- [decode|decode-mem typed|decode-mem value|calls|pages|regen] [--json]`;
+//! `cargo bench -p classroom-tests --bench sdk -- [decode|decode-mem typed|decode-mem value|calls|pages|regen|docs] [--json]`;
 //! `post-only sdk|base` runs one side of the create-room comparison alone, for `perf stat`.
 //! Run through `cargo xtask bench`, which adds the compile-cost figures and writes BENCHMARKS.md.
 
@@ -60,6 +60,7 @@ fn main() {
             calls(&mut figures);
             pages(&mut figures);
             regen(&mut figures);
+            docs(&mut figures);
         }
         list => {
             for w in list {
@@ -68,9 +69,10 @@ fn main() {
                     "calls" => calls(&mut figures),
                     "regen" => regen(&mut figures),
                     "pages" => pages(&mut figures),
+                    "docs" => docs(&mut figures),
                     other => {
                         eprintln!(
-                            "unknown benchmark {other:?}: decode, decode-mem KIND, calls, regen"
+                            "unknown benchmark {other:?}: decode, decode-mem KIND, calls, pages, regen, docs"
                         );
                         std::process::exit(2);
                     }
@@ -701,4 +703,49 @@ fn regen(f: &mut Figures) {
     f.set("regen.x100_generated_lines", lines100 as f64);
     f.set("regen.ratio_x100_over_x10", x100 / x10);
     let _ = Duration::ZERO;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the vendor's documents (`cargo xtask docs-check`).
+
+/// The 2026 MDX reference grown to at least `bytes` (and less than one section more) by repeating
+/// its operation sections.
+fn grown_reference(bytes: usize) -> String {
+    let text = read("tests/fixtures/docs/classroom-api.2026-01-19.mdx");
+    let start = text.find("### Create a classroom").unwrap();
+    let end = text.find("## Status code").unwrap();
+    let sections: Vec<&str> = text[start..end].split_inclusive("\n### ").collect();
+    let mut out = text[..end].to_owned();
+    for section in sections.iter().cycle() {
+        if out.len() + (text.len() - end) >= bytes {
+            break;
+        }
+        out.push_str(section);
+    }
+    out.push_str(&text[end..]);
+    out
+}
+
+fn docs(f: &mut Figures) {
+    let time = |name: &str, text: &str, runs: usize| {
+        let mut t = Vec::new();
+        for _ in 0..runs {
+            let s = Instant::now();
+            let model = classroom_codegen::docs::parse(name, black_box(text)).unwrap();
+            t.push(s.elapsed().as_secs_f64());
+            black_box(model);
+        }
+        median(t)
+    };
+    let kb200 = grown_reference(200 * 1024);
+    let kb2000 = grown_reference(2000 * 1024);
+    let x1 = time("mdx", &kb200, 11);
+    let x10 = time("mdx", &kb2000, 3);
+    f.set("docs_parse.mdx_200kb_ms", x1 * 1e3);
+    f.set("docs_parse.mdx_200kb_bytes", kb200.len() as f64);
+    f.set("docs_parse.ratio_2000kb_over_200kb", x10 / x1);
+    let zh = read("spec/docs/classroom-restful-api.zh.md");
+    let en = read("spec/docs/classroom-restful-api.en.txt");
+    f.set("docs_parse.zh_md_ms", time("zh", &zh, 11) * 1e3);
+    f.set("docs_parse.en_txt_ms", time("en", &en, 11) * 1e3);
 }

@@ -13,9 +13,9 @@ use crate::{display_path, project_root};
 /// Arguments of `cargo xtask docs-check`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The vendor documents to read: Markdown (`.md`) is the Chinese reference, text the English one
-    /// (default: every file in spec/docs/, the documents the spec was written from). What the spec
-    /// has that no document names is reported against the documents given.
+    /// The vendor documents to read, in any format (Markdown, MDX, plain text) and language, told
+    /// from the content (default: every file in spec/docs/, the documents the spec was written
+    /// from). What the spec has that no document names is reported against the documents given.
     #[arg(value_name = "DOC")]
     docs: Vec<PathBuf>,
     /// How to print the findings.
@@ -24,6 +24,10 @@ pub struct Args {
     /// The spec to compare with.
     #[arg(long, value_name = "PATH")]
     spec: Option<PathBuf>,
+    /// Print, beside each missing operation, field, enum value or event, a draft YAML fragment for
+    /// the spec and where it goes (also in the JSON output, as `suggestions`).
+    #[arg(long)]
+    suggest: bool,
     /// The deliberate differences (default: spec/docs-check-exceptions.yaml).
     #[arg(long, value_name = "PATH")]
     exceptions: Option<PathBuf>,
@@ -36,7 +40,8 @@ enum OutputFormat {
     Json,
 }
 
-/// Exit 0 when nothing is missing, 1 when something is; an unreadable input is an error (exit 2).
+/// Exit 0 when nothing is missing, 1 when something is (or a document holds no operation); a file
+/// that cannot be read (missing, not UTF-8) is an error (exit 2).
 pub fn run(args: &Args) -> Result<ExitCode> {
     let root = project_root();
     let spec_path = args
@@ -65,24 +70,41 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         args.docs.clone()
     };
     let mut model = DocModel::default();
+    // A text in which no operation is found is reported and makes the run fail (exit 1), but the
+    // other documents are still checked: exit 2 is for files that cannot be read at all.
+    let mut unread = Vec::new();
     for path in &paths {
         let text = fs::read_to_string(path)
             .with_context(|| format!("cannot read the document {}", path.display()))?;
-        model.merge(docs::parse(&display_path(path), &text)?);
+        match docs::parse(&display_path(path), &text) {
+            Ok(m) => model.merge(m),
+            Err(e) => unread.push(e),
+        }
+    }
+    for e in &unread {
+        eprintln!("docs-check: {e}");
+    }
+    if model.documents.is_empty() {
+        return Ok(ExitCode::from(1));
     }
 
-    let findings = docs::check(&model, &spec, &exceptions);
+    let mut findings = docs::check(&model, &spec, &exceptions);
+    if args.suggest {
+        docs::suggest(&model, &spec, &mut findings);
+    }
     let format = match args.format {
         OutputFormat::Text => Format::Text,
         OutputFormat::Markdown => Format::Markdown,
         OutputFormat::Json => Format::Json,
     };
     print!("{}", docs::render(&model, &findings, &spec.file, format));
-    Ok(if findings.iter().any(|f| f.is_open()) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if !unread.is_empty() || findings.iter().any(|f| f.is_open()) {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 /// The documents kept in the project, sorted by name.

@@ -48,11 +48,21 @@ pub fn check(docs: &DocModel, spec: &Spec, exceptions: &Exceptions) -> Vec<Findi
     c.findings
 }
 
-/// The operation a path template names, ignoring parameter names and case.
-fn normalize_path(path: &str) -> String {
-    let mut out = String::new();
+/// The operation a path template names, ignoring parameter names, case, MDX escapes (`\{`), a
+/// missing leading `/` and the `/{region}` prefix: `{region}/edu/apps/{appId}/v2/rooms/{roomUUid}`
+/// and `/edu/apps/\{appId}/v2/rooms/\{roomUuid}` are both `/edu/apps/{}/v2/rooms/{}`.
+pub(crate) fn normalize_path(path: &str) -> String {
+    let unescaped: String = path.trim().trim_matches('`').replace('\\', "");
+    let mut path = unescaped.trim_start_matches('/');
+    if let Some(rest) = path.strip_prefix('{')
+        && let Some(end) = rest.find('}')
+        && rest[..end].trim().eq_ignore_ascii_case("region")
+    {
+        path = &rest[end + 1..];
+    }
+    let mut out = String::from("/");
     let mut in_param = false;
-    for c in path.trim().chars() {
+    for c in path.trim_start_matches('/').chars() {
         match c {
             '{' => {
                 in_param = true;
@@ -67,6 +77,13 @@ fn normalize_path(path: &str) -> String {
         }
     }
     out.trim_end_matches('/').to_owned()
+}
+
+/// Whether a normalized documented path covers a normalized spec path: the same segments, where a
+/// documented parameter may stand for a literal segment of the spec.
+fn covers(doc: &str, spec: &str) -> bool {
+    let (d, s): (Vec<&str>, Vec<&str>) = (doc.split('/').collect(), spec.split('/').collect());
+    d.len() == s.len() && d.iter().zip(&s).all(|(d, s)| d == s || *d == "{}")
 }
 
 struct Checker<'a> {
@@ -119,7 +136,11 @@ impl<'a> Checker<'a> {
         message: String,
         spec_pointer: String,
     ) {
-        let spec_line = self.spec.line(&spec_pointer);
+        let spec_line = if spec_pointer.is_empty() {
+            None
+        } else {
+            self.spec.line(&spec_pointer)
+        };
         self.findings.push(Finding {
             kind,
             key,
@@ -130,6 +151,7 @@ impl<'a> Checker<'a> {
             spec_pointer,
             spec_line,
             exception: None,
+            suggestions: Vec::new(),
         });
     }
 
@@ -151,11 +173,22 @@ impl<'a> Checker<'a> {
         let mut targets = Vec::new();
         let mut seen: BTreeMap<(&str, usize), &DocOperation> = BTreeMap::new();
         for op in &docs.operations {
-            let key = format!("{} {}", op.method, op.path);
+            let key = format!("{} {}", op.method, op.path.replace('\\', ""));
             let wanted = normalize_path(&op.path);
             let matched = spec_ops
                 .iter()
-                .position(|s| s.http_method == op.method && normalize_path(&s.path) == wanted);
+                .position(|s| s.http_method == op.method && normalize_path(&s.path) == wanted)
+                .or_else(|| {
+                    // A documented template that covers the spec's literal path
+                    // (`.../states/{state}` for the spec's `.../states/1`).
+                    let mut covering = spec_ops.iter().enumerate().filter(|(_, s)| {
+                        s.http_method == op.method && covers(&wanted, &normalize_path(&s.path))
+                    });
+                    match (covering.next(), covering.next()) {
+                        (Some((i, _)), None) => Some(i),
+                        _ => None,
+                    }
+                });
             let lang = op.lang.as_str();
             let target = match matched {
                 None => {
@@ -607,7 +640,7 @@ impl<'a> Checker<'a> {
             // (instance path, message, the spec location of the member).
             let roots = vec![schema.clone()];
             let mut problems: Vec<(String, String, String)> = self
-                .validate(schema.value, json)
+                .validate(schema.value, json, ex.skipped.elisions > 0)
                 .into_iter()
                 .map(|(p, m)| {
                     let at =
@@ -625,7 +658,7 @@ impl<'a> Checker<'a> {
                 let shape_ptr = format!("/components/schemas/{}", escape_token(&shape));
                 let shape_roots = schemas.nodes_at(&shape_ptr);
                 let reference = json!({"$ref": format!("#{shape_ptr}")});
-                for (p, m) in self.validate(&reference, &value) {
+                for (p, m) in self.validate(&reference, &value, ex.skipped.elisions > 0) {
                     let at = member_pointer(&schemas, &shape_roots, &p)
                         .unwrap_or_else(|| shape_ptr.clone());
                     problems.push((format!("{path}{p}"), format!("{m} (as {shape})"), at));
@@ -646,8 +679,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// The validator's complaints about an instance, as (instance path, message).
-    fn validate(&self, schema: &Value, instance: &Value) -> Vec<(String, String)> {
+    /// The validator's complaints about an instance, as (instance path, message); a partial instance
+    /// (an example with `...` elisions) is not asked for required members.
+    fn validate(&self, schema: &Value, instance: &Value, partial: bool) -> Vec<(String, String)> {
         let mut root = match schema {
             Value::Object(m) => m.clone(),
             _ => Map::new(),
@@ -669,6 +703,13 @@ impl<'a> Checker<'a> {
         };
         validator
             .iter_errors(instance)
+            .filter(|e| {
+                !(partial
+                    && matches!(
+                        e.kind(),
+                        jsonschema::error::ValidationErrorKind::Required { .. }
+                    ))
+            })
             .map(|e| (e.instance_path().to_string(), describe(&e)))
             .collect()
     }

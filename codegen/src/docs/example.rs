@@ -1,7 +1,10 @@
 //! The documents' JSON examples, made valid JSON the way `spec/README.md` describes: the body of a
 //! curl `--data-raw '...'`, the `"status": ..., "body":` wrapper removed, a bare member list wrapped
 //! in braces, `NumberInt("1")` and `NumberLong("1")` made numbers, `{...}` placeholders and trailing
-//! commas removed.
+//! commas removed. What is not JSON but only leaves something out (`//` and `/* */` comments, `...`
+//! elisions) is removed too, and the example says what was skipped: an example with elisions is
+//! partial, so the check takes the fields that are there and does not ask for the missing ones.
+//! A URL shown as the request example (`https://...?nextId=xxx`) is no JSON example.
 
 use serde_json::Value;
 
@@ -26,6 +29,14 @@ pub(crate) fn from_block(
 ) -> Option<DocExample> {
     let start = block.iter().position(|l| !l.trim().is_empty())?;
     let head = block[start].trim();
+    if [
+        "http://", "https://", "/", "GET ", "POST ", "PUT ", "PATCH ", "DELETE ",
+    ]
+    .iter()
+    .any(|p| head.starts_with(p))
+    {
+        return None;
+    }
     let (offset, text, kind) = if head.starts_with("curl") {
         let at = block.iter().position(|l| l.contains("--data-raw '"))?;
         let mut text = String::new();
@@ -82,7 +93,8 @@ pub(crate) fn from_block(
         (start, block[start..].join("\n"), kind)
     };
     let line = first_line + offset;
-    let json = serde_json::from_str::<Value>(&normalize(&text)).map_err(|e| {
+    let (normalized, skipped) = normalize(&text);
+    let json = serde_json::from_str::<Value>(&normalized).map_err(|e| {
         let at = line + e.line().saturating_sub(1);
         format!("line {at}: {e}")
     });
@@ -93,11 +105,13 @@ pub(crate) fn from_block(
         kind,
         json,
         lines: block[offset..].to_vec(),
+        skipped,
     })
 }
 
-/// Makes the vendor's JSON-like text JSON, keeping its lines where they are.
-fn normalize(text: &str) -> String {
+/// Makes the vendor's JSON-like text JSON, keeping its lines where they are; also says what it
+/// skipped.
+fn normalize(text: &str) -> (String, Skipped) {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("Number") {
@@ -122,11 +136,104 @@ fn normalize(text: &str) -> String {
         }
     }
     out.push_str(rest);
-    without_trailing_commas(&out.replace("{...},", "").replace("{...}", ""))
+    let placeholders = out.matches("{...}").count();
+    let (text, mut skipped) = without_comments(&out.replace("{...},", "").replace("{...}", ""));
+    skipped.elisions += placeholders;
+    (without_stray_commas(&text), skipped)
 }
 
-/// Removes the commas that stand right before `]` or `}` (outside strings).
-fn without_trailing_commas(text: &str) -> String {
+/// What reading an example skipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// `//` and `/* */` comments.
+    pub comments: usize,
+    /// `...` elisions and `{...}` placeholders: the example is partial.
+    pub elisions: usize,
+}
+
+impl Skipped {
+    /// `2 comments, 1 `...` elision`, or empty when nothing was skipped.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.comments > 0 {
+            parts.push(format!(
+                "{} comment{}",
+                self.comments,
+                if self.comments == 1 { "" } else { "s" }
+            ));
+        }
+        if self.elisions > 0 {
+            parts.push(format!(
+                "{} `...` elision{}",
+                self.elisions,
+                if self.elisions == 1 { "" } else { "s" }
+            ));
+        }
+        parts.join(", ")
+    }
+}
+
+/// Removes comments and `...` elisions outside strings; line breaks stay where they are.
+fn without_comments(text: &str) -> (String, Skipped) {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut skipped = Skipped::default();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' || c == '\n' {
+                in_string = false;
+            }
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            skipped.comments += 1;
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c == '/' && next == Some('*') {
+            skipped.comments += 1;
+            i += 2;
+            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                if chars[i] == '\n' {
+                    out.push('\n');
+                }
+                i += 1;
+            }
+            i += 2;
+            continue;
+        }
+        if c == '.' && next == Some('.') && chars.get(i + 2) == Some(&'.') || c == '…' {
+            skipped.elisions += 1;
+            while i < chars.len() && (chars[i] == '.' || chars[i] == '…') {
+                i += 1;
+            }
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+        }
+        out.push(c);
+        i += 1;
+    }
+    (out, skipped)
+}
+
+/// Removes the commas that stand right before `]` or `}`, right after `[`, `{` or another comma
+/// (outside strings): what trailing commas and removed elisions leave.
+fn without_stray_commas(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut in_string = false;
@@ -144,7 +251,10 @@ fn without_trailing_commas(text: &str) -> String {
             in_string = true;
         } else if c == ',' {
             let next = chars[i + 1..].iter().find(|c| !c.is_whitespace());
-            if matches!(next, Some(']' | '}')) {
+            let previous = out.chars().rev().find(|c| !c.is_whitespace());
+            if matches!(next, Some(']' | '}' | ','))
+                || matches!(previous, Some('[' | '{' | ',') | None)
+            {
                 continue;
             }
         }

@@ -1,18 +1,22 @@
 //! `cargo xtask docs-check`: what the vendor's documents say that the spec does not, and the reverse.
 //!
 //! Pure: document texts and a loaded [`Spec`](crate::Spec) go in, [`Finding`]s come out; no file IO.
-//! [`parse`] reads either document format into a [`DocModel`] (the Chinese Markdown reference with
-//! [`parse_markdown`], the English text reference with [`parse_text`]); [`check`] compares the model
-//! with the spec, applying the deliberate [`Exceptions`]; [`render`] prints the findings as text,
-//! Markdown or JSON.
+//! [`parse`] reads any document format into a [`DocModel`] (Markdown and MDX in either language with
+//! [`parse_markdown`], a page saved as HTML with [`parse_html`], the English text copy with
+//! [`parse_text`]); [`check`] compares the model
+//! with the spec, applying the deliberate [`Exceptions`]; [`suggest`] drafts spec fragments for what is
+//! missing; [`render`] prints the findings as text, Markdown or JSON.
 
+mod blocks;
 mod check;
 mod example;
 mod exceptions;
+mod html;
 mod list;
 mod markdown;
 mod render;
 mod schema;
+mod suggest;
 mod text;
 
 use std::fmt;
@@ -21,18 +25,21 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use check::check;
+pub use example::Skipped;
 pub use exceptions::{Exception, Exceptions, Shape};
+pub use html::parse_html;
 pub use markdown::parse_markdown;
 pub use render::{Format, render};
+pub use suggest::{Suggestion, suggest};
 pub use text::parse_text;
 
-/// The language, and so the format, of a vendor document.
+/// The language of a vendor document, told from its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
-    /// The Chinese Markdown reference (`classroom-restful-api.zh.md`).
+    /// Chinese (the Markdown page `classroom-restful-api.zh.md`).
     Zh,
-    /// The English plain-text reference (`classroom-restful-api.en.txt`).
+    /// English (the MDX references, and the plain-text copy `classroom-restful-api.en.txt`).
     En,
 }
 
@@ -101,6 +108,102 @@ pub struct Document {
     pub name: String,
     /// Its language.
     pub lang: Lang,
+    /// Its format.
+    pub format: DocFormat,
+}
+
+/// The format of a vendor document, told from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocFormat {
+    /// CommonMark with GFM tables (the Chinese page).
+    Markdown,
+    /// The vendor's MDX (Markdown with front matter, `import`/`export`, JSX and `\{` escapes).
+    Mdx,
+    /// A rendered page saved as HTML.
+    Html,
+    /// A plain-text copy of a rendered page.
+    Text,
+}
+
+impl DocFormat {
+    /// `markdown`, `mdx`, `html` or `text`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocFormat::Markdown => "markdown",
+            DocFormat::Mdx => "mdx",
+            DocFormat::Html => "html",
+            DocFormat::Text => "text",
+        }
+    }
+}
+
+/// The format of a document, from its content (never its name): HTML when it starts as an HTML page
+/// or is made of HTML headings and tables, Markdown (or MDX) when it has ATX headings, fenced code or
+/// table delimiter rows with a leading pipe, plain text otherwise.
+pub fn detect_format(text: &str) -> DocFormat {
+    let head: String = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .chars()
+        .take(20)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if head.starts_with("<!doctype html") || head.starts_with("<html") {
+        return DocFormat::Html;
+    }
+    let markdown = text.lines().any(|l| {
+        let t = l.trim_start();
+        let hashes = t.len() - t.trim_start_matches('#').len();
+        (1..=6).contains(&hashes) && t[hashes..].starts_with(' ')
+            || t.starts_with("```")
+            || t.starts_with("| :--")
+            || t.starts_with("| --")
+            || t.starts_with("|:--")
+            || t.starts_with("|--")
+    });
+    if !markdown {
+        let html = (text.contains("</h2>") || text.contains("</h3>")) && text.contains("</table>");
+        return if html {
+            DocFormat::Html
+        } else {
+            DocFormat::Text
+        };
+    }
+    if is_mdx(text) {
+        DocFormat::Mdx
+    } else {
+        DocFormat::Markdown
+    }
+}
+
+/// Whether a Markdown text is MDX: `import`/`export` lines, `\{` escapes or JSX components.
+pub(crate) fn is_mdx(text: &str) -> bool {
+    text.lines().any(|l| {
+        (l.starts_with("import ") && l.contains(" from "))
+            || l.starts_with("export ")
+            || l.contains("\\{")
+            || l.trim_start().starts_with('<')
+                && l.trim_start()[1..].starts_with(|c: char| c.is_ascii_uppercase())
+    })
+}
+
+/// The language of a document, from its content: Chinese when CJK characters are at least a tenth
+/// as many as ASCII letters.
+pub fn detect_lang(text: &str) -> Lang {
+    let (mut cjk, mut ascii) = (0usize, 0usize);
+    for c in text.chars() {
+        if ('\u{4e00}'..='\u{9fff}').contains(&c) {
+            cjk += 1;
+        } else if c.is_ascii_alphabetic() {
+            ascii += 1;
+        }
+    }
+    if cjk * 10 >= ascii.max(1) {
+        Lang::Zh
+    } else {
+        Lang::En
+    }
 }
 
 /// A documented operation.
@@ -200,6 +303,8 @@ pub struct DocExample {
     pub json: Result<Value, String>,
     /// The example's lines as written, the first at [`line`](Self::line), to locate a field.
     pub lines: Vec<String>,
+    /// What was left out to read it (comments, `...` elisions); with elisions it is partial.
+    pub skipped: Skipped,
 }
 
 /// What an example shows.
@@ -233,21 +338,27 @@ impl fmt::Display for DocError {
 
 impl std::error::Error for DocError {}
 
-/// Reads a vendor document: Markdown (`.md`) is the Chinese reference, anything else the English text.
+/// Reads a vendor document in any of its formats and languages, told from the content
+/// ([`detect_format`], [`detect_lang`]); `name` only names it in findings.
 ///
-/// Fails when no operation is found, which means the text is not a Flexible Classroom REST reference.
+/// This is the entry point for any text: it never panics, and its time is linear in the text's
+/// length. It fails only when no operation is found, which means the text is not a Flexible
+/// Classroom REST reference.
 pub fn parse(name: &str, text: &str) -> Result<DocModel, DocError> {
-    let model = if name.ends_with(".md") || text.contains("接入点：") {
-        parse_markdown(name, text)
-    } else {
-        parse_text(name, text)
+    let format = detect_format(text);
+    let model = match format {
+        DocFormat::Markdown | DocFormat::Mdx => parse_markdown(name, text),
+        DocFormat::Html => parse_html(name, text),
+        DocFormat::Text => parse_text(name, text),
     };
     if model.operations.is_empty() {
         return Err(DocError {
             doc: name.to_owned(),
-            message: "no operation found (no `方法：`/`接入点：` or `Method:`/`Endpoint:` lines); \
-                      is this the vendor's REST reference?"
-                .into(),
+            message: format!(
+                "no operation found in this {} document (no section with a method and an \
+                 endpoint: `方法：`/`接入点：` or `Method:`/`Endpoint:`); is this the vendor's REST reference?",
+                format.as_str()
+            ),
         });
     }
     Ok(model)
@@ -274,6 +385,9 @@ pub struct Finding {
     pub spec_line: Option<usize>,
     /// The reason recorded in the exceptions file, when the spec differs on purpose.
     pub exception: Option<String>,
+    /// Draft spec fragments that would close the finding (filled by [`suggest`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<Suggestion>,
 }
 
 impl Finding {
@@ -356,5 +470,112 @@ impl fmt::Display for Kind {
 impl Serialize for Kind {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Pieces of the vendor's formats, to build documents that reach deep into the readers.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("## Create a classroom".to_owned()),
+            Just("### 创建课堂".to_owned()),
+            Just("#### Request parameters".to_owned()),
+            Just("#### 响应示例".to_owned()),
+            Just("#### Response example".to_owned()),
+            Just("**URL parameters**".to_owned()),
+            Just("**请求包体参数**".to_owned()),
+            Just("- Method: POST".to_owned()),
+            Just("-   方法：GET".to_owned()),
+            Just("- Endpoint: `/\\{region}/edu/apps/\\{appId}/v2/rooms/\\{roomUUid}`".to_owned()),
+            Just("- Endpoint:".to_owned()),
+            Just("-   接入点：/{region}/x/{y}".to_owned()),
+            Just("| Parameter | Type | Description |".to_owned()),
+            Just("| :-- | :-- | :-- |".to_owned()),
+            Just("        | :--- | :--- |".to_owned()),
+            Just(
+                "| `a.b` | Integer | <ul><li>`1`: x</li><li>`c`: Object<ul><li>`d`: String</li>"
+                    .to_owned()
+            ),
+            Just("| 404 | N/A | Not found |".to_owned()),
+            Just("## Status code".to_owned()),
+            Just("## Events".to_owned()),
+            Just("When the `cmd` property of an event is `77`, the `data` contains:".to_owned()),
+            Just("- After it, `data` contains the following fields:".to_owned()),
+            Just("```json".to_owned()),
+            Just("```".to_owned()),
+            Just("curl -X POST 'x' --data-raw '{".to_owned()),
+            Just("\"status\": 200,".to_owned()),
+            Just("\"body\":".to_owned()),
+            Just("{ \"a\": NumberInt(\"1\"), // c".to_owned()),
+            Just("  ...".to_owned()),
+            Just("/* x".to_owned()),
+            Just("}'".to_owned()),
+            Just("import X from 'y';".to_owned()),
+            Just("<Admonition type=\"info\"><li>x</li>".to_owned()),
+            Just("<table><tr><td><code>a</code><td>Integer<td><ul><li>`1`: x".to_owned()),
+            Just("<h3>Create</h3><ul><li>Method: GET<li>Endpoint: <code>/a/{b}</code>".to_owned()),
+            Just("<pre><code class=\"language-json\">{\"a\": ...".to_owned()),
+            Just("</td></tr></table></pre><script>".to_owned()),
+            Just("---".to_owned()),
+            Just("Status code".to_owned()),
+            Just("When the cmd".to_owned()),
+            Just("property of an event is 9".to_owned()),
+            Just("dirty | Object | (Optional) x:".to_owned()),
+            Just(
+                "contains the following fields:Field name Type Description a Integer b".to_owned()
+            ),
+            "\\PC{0,40}",
+        ]
+    }
+
+    fn bounded(text: &str) {
+        let start = Instant::now();
+        let _ = parse("fuzz", text);
+        // Every reader, whatever the detection says.
+        let _ = parse_markdown("fuzz", text);
+        let _ = parse_html("fuzz", text);
+        let _ = parse_text("fuzz", text);
+        // A hang or a blow-up, not a speed target (that is `cargo xtask bench`).
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "(\\PC|\n|\t){0,2000}") {
+            bounded(&text);
+        }
+
+        #[test]
+        fn arbitrary_markdown_never_panics(
+            pieces in prop::collection::vec((piece(), prop_oneof!["\n", "\n\n", " ", "  ", ""]), 0..80)
+        ) {
+            let text: String = pieces.into_iter().map(|(p, sep)| p + &sep).collect();
+            bounded(&text);
+        }
+    }
+
+    #[test]
+    fn formats_and_languages_from_the_content() {
+        assert_eq!(detect_format("## A\n\n- Method: GET"), DocFormat::Markdown);
+        assert_eq!(detect_format("import A from 'a';\n\n## A"), DocFormat::Mdx);
+        assert_eq!(
+            detect_format("Title\nDescription\n- Method: GET"),
+            DocFormat::Text
+        );
+        assert_eq!(detect_lang("### 创建课堂\n\n- 方法：POST"), Lang::Zh);
+        assert_eq!(detect_lang("### Create a classroom"), Lang::En);
     }
 }

@@ -14,7 +14,7 @@ pub enum Format {
     Text,
     /// A table per section.
     Markdown,
-    /// `{"findings": [...], "exceptions": [...], "summary": {...}}`.
+    /// `{"findings": [...], "exceptions": [...], "partial_examples": [...], "summary": {...}}`.
     Json,
 }
 
@@ -30,9 +30,16 @@ pub fn render(docs: &DocModel, findings: &[Finding], spec_file: &str, format: Fo
             for f in &open {
                 *by_kind.entry(f.kind.id()).or_insert(0usize) += 1;
             }
+            let partial: Vec<_> = partial_examples(docs)
+                .into_iter()
+                .map(|(doc, line, operation, skipped)| {
+                    json!({"doc": doc, "line": line, "operation": operation, "skipped": skipped})
+                })
+                .collect();
             let value = json!({
                 "findings": open,
                 "exceptions": excepted,
+                "partial_examples": partial,
                 "summary": {
                     "documents": docs.documents.iter().map(|d| &d.name).collect::<Vec<_>>(),
                     "spec": spec_file,
@@ -46,6 +53,22 @@ pub fn render(docs: &DocModel, findings: &[Finding], spec_file: &str, format: Fo
             out
         }
     }
+}
+
+/// The examples read in part: (document, line, section title or `common`, what was skipped).
+fn partial_examples(docs: &DocModel) -> Vec<(&str, usize, &str, String)> {
+    docs.examples
+        .iter()
+        .filter(|e| e.json.is_ok())
+        .filter_map(|e| {
+            let skipped = e.skipped.describe();
+            let title = e
+                .operation
+                .and_then(|i| docs.operations.get(i))
+                .map_or("common", |o| o.title.as_str());
+            (!skipped.is_empty()).then_some((e.doc.as_str(), e.line, title, skipped))
+        })
+        .collect()
 }
 
 /// `2 findings (1 request-field-missing, 1 error-code-missing)`, or `nothing missing`.
@@ -104,6 +127,12 @@ fn text(docs: &DocModel, open: &[&Finding], excepted: &[&Finding], spec_file: &s
         if !place.is_empty() {
             let _ = writeln!(out, "    spec: {place}");
         }
+        for s in &f.suggestions {
+            let _ = writeln!(out, "    suggest: add at {}:", s.at);
+            for line in s.yaml.lines() {
+                let _ = writeln!(out, "        {line}");
+            }
+        }
     }
     if !excepted.is_empty() {
         if !open.is_empty() {
@@ -116,6 +145,20 @@ fn text(docs: &DocModel, open: &[&Finding], excepted: &[&Finding], spec_file: &s
         );
         for f in excepted {
             let _ = writeln!(out, "    {}:{}: {} `{}`", f.doc, f.line, f.kind, f.key);
+        }
+    }
+    let partial = partial_examples(docs);
+    if !partial.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "{} read in part (what is there is checked; what was skipped is not):",
+            plural(partial.len(), "example")
+        );
+        for (doc, line, title, skipped) in partial {
+            let _ = writeln!(out, "    {doc}:{line}: [{title}] skipped {skipped}");
         }
     }
     if !out.is_empty() {
@@ -147,6 +190,22 @@ fn markdown(docs: &DocModel, open: &[&Finding], excepted: &[&Finding], spec_file
                 cell(&f.operation),
                 cell(&f.message),
                 cell(&spec_place(f, spec_file))
+            );
+        }
+        out.push('\n');
+    }
+    let partial = partial_examples(docs);
+    if !partial.is_empty() {
+        out.push_str(
+            "## Examples read in part\n\n| Document | Section | Skipped |\n| --- | --- | --- |\n",
+        );
+        for (doc, line, title, skipped) in partial {
+            let _ = writeln!(
+                out,
+                "| {}:{line} | {} | {} |",
+                cell(doc),
+                cell(title),
+                cell(&skipped)
             );
         }
         out.push('\n');

@@ -9,7 +9,9 @@
 //! `|`); inline runs (`userUuid : String. ...`, `0 : Not started.`) survived and are read.
 
 use super::list;
-use super::{DocErrorCode, DocEvent, DocField, DocModel, DocOperation, Document, Lang, Scope};
+use super::{
+    DocErrorCode, DocEvent, DocField, DocFormat, DocModel, DocOperation, Document, Lang, Scope,
+};
 
 /// Reads the English text reference.
 pub fn parse_text(name: &str, text: &str) -> DocModel {
@@ -20,6 +22,7 @@ pub fn parse_text(name: &str, text: &str) -> DocModel {
             documents: vec![Document {
                 name: name.to_owned(),
                 lang: Lang::En,
+                format: DocFormat::Text,
             }],
             ..DocModel::default()
         },
