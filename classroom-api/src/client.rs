@@ -6,13 +6,13 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
-use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use tracing::Instrument;
 
 use crate::auth::Credentials;
 use crate::error::{ApiError, DecodeError, Error, Result};
 use crate::error_codes::ErrorCode;
+use crate::request::{Decoder, ResponseMetadata};
 use crate::runtime::{Call, Scalar};
 use crate::types::Region;
 
@@ -204,33 +204,6 @@ impl Client {
         &self.inner.app_id_segment
     }
 
-    /// Runs a call whose response has no `data`.
-    pub(crate) async fn execute_unit(&self, call: Call<'_>) -> Result<()> {
-        self.execute(call, |_| Ok(())).await
-    }
-
-    /// Runs a call and decodes the envelope's `data`.
-    pub(crate) async fn execute_data<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T> {
-        self.execute(call, |data| match data {
-            Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get())
-                .map_err(|e| format!("`data` does not match the spec: {e}")),
-            _ => Err("the response has no `data`".to_owned()),
-        })
-        .await
-    }
-
-    /// Runs a call and decodes the envelope's `data`, a missing `data` read as `null`.
-    pub(crate) async fn execute_nullable_data<T: DeserializeOwned>(
-        &self,
-        call: Call<'_>,
-    ) -> Result<T> {
-        self.execute(call, |data| {
-            serde_json::from_str(data.map_or("null", RawValue::get))
-                .map_err(|e| format!("`data` does not match the spec: {e}"))
-        })
-        .await
-    }
-
     /// The retry policy.
     ///
     /// # Example
@@ -254,16 +227,18 @@ impl Client {
         }
     }
 
-    async fn execute<T>(
+    /// Runs a call: its metadata is returned when the call's options ask for it.
+    pub(crate) async fn execute<T>(
         &self,
         call: Call<'_>,
-        decode: impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
-    ) -> Result<T> {
+        decode: Decoder<T>,
+    ) -> Result<(T, Option<ResponseMetadata>)> {
         let span = tracing::info_span!(
             "classroom_api",
             operation = call.op.id,
             region = self.region_str(),
-            room_uuid = call.room_uuid.unwrap_or(""),
+            room_uuid = call.room_uuid.as_deref().unwrap_or(""),
+            request_id = tracing::field::Empty,
             attempt = tracing::field::Empty,
             status = tracing::field::Empty,
             code = tracing::field::Empty,
@@ -276,10 +251,17 @@ impl Client {
         &self,
         call: &Call<'_>,
         decode: &impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
-    ) -> Result<T> {
+    ) -> Result<(T, Option<ResponseMetadata>)> {
         let inner = &self.inner;
+        let options = call.options.as_deref();
+        let retry = options
+            .and_then(|o| o.retry.as_ref())
+            .unwrap_or(&inner.retry);
+        let attempt_timeout = options
+            .and_then(|o| o.attempt_timeout)
+            .unwrap_or(inner.attempt_timeout);
         let started = Instant::now();
-        let deadline = started + inner.deadline;
+        let deadline = started + options.and_then(|o| o.deadline).unwrap_or(inner.deadline);
         let mut host = 0usize;
         let mut all_not_sent = true;
         let mut attempt = 0u32;
@@ -294,7 +276,7 @@ impl Client {
                     attempts: attempt - 1,
                 });
             }
-            let budget = inner.attempt_timeout.min(deadline - now);
+            let budget = attempt_timeout.min(deadline - now);
             let headers =
                 inner
                     .credentials
@@ -356,13 +338,13 @@ impl Client {
             {
                 host += 1;
             }
-            if !retryable || attempt >= inner.retry.max_attempts {
+            if !retryable || attempt >= retry.max_attempts {
                 span.record("latency_ms", started.elapsed().as_millis() as u64);
                 return Err(err);
             }
             let wait = match failure {
                 Failure::Status(_, Some(retry_after)) => retry_after,
-                _ => inner.retry.backoff(attempt),
+                _ => retry.backoff(attempt),
             };
             if Instant::now() + wait >= deadline {
                 return Err(err);
@@ -378,7 +360,7 @@ impl Client {
         url: &str,
         auth: &crate::auth::AuthHeaders,
         decode: &impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
-    ) -> Outcome<T> {
+    ) -> Outcome<(T, Option<ResponseMetadata>)> {
         let method =
             reqwest::Method::from_bytes(call.op.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut req = self.inner.http.request(method.clone(), url);
@@ -398,6 +380,11 @@ impl Client {
                 req = req.header(CONTENT_LENGTH, "0");
             }
             None => {}
+        }
+        if let Some(options) = &call.options {
+            for (k, v) in &options.headers {
+                req = req.header(k, v);
+            }
         }
         let response = match req.send().await {
             Ok(r) => r,
@@ -422,6 +409,16 @@ impl Client {
         };
         let status = response.status().as_u16();
         let headers = Meta::of(response.headers());
+        if let Some(id) = headers.request_id.as_ref().and_then(|v| v.to_str().ok()) {
+            tracing::Span::current().record("request_id", id);
+        }
+        let metadata = call.options.as_ref().is_some_and(|o| o.metadata).then(|| {
+            ResponseMetadata::new(
+                status,
+                text(&headers.request_id),
+                response.headers().clone(),
+            )
+        });
         let body = match read_body(response).await {
             Ok(b) => b,
             Err(BodyError::Transport(e)) => {
@@ -446,7 +443,10 @@ impl Client {
                 return Outcome::Failed(err, failure_for(status, &headers));
             }
         };
-        interpret(call, status, &headers, &body, decode)
+        match interpret(call, status, &headers, &body, decode) {
+            Outcome::Done(value) => Outcome::Done((value, metadata)),
+            Outcome::Failed(err, failure) => Outcome::Failed(err, failure),
+        }
     }
 }
 

@@ -34,7 +34,9 @@ pub(crate) struct Call<'a> {
     pub query: Vec<(&'static str, String)>,
     pub body: Option<bytes::Bytes>,
     /// For the tracing span only.
-    pub room_uuid: Option<&'a str>,
+    pub room_uuid: Option<std::borrow::Cow<'a, str>>,
+    /// This call's own settings ([`crate::Request`]); `None` for the client's.
+    pub options: Option<Box<crate::request::CallOptions>>,
 }
 
 impl Call<'_> {
@@ -45,6 +47,7 @@ impl Call<'_> {
             query: Vec::new(),
             body: None,
             room_uuid: None,
+            options: None,
         }
     }
 

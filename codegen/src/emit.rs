@@ -783,7 +783,12 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
                 if let Some(max) = param.id_max_len {
                     let max = Literal::usize_unsuffixed(max as usize);
                     let seg_var = format_ident!("{}_segment", param.rust_name);
-                    args.push(quote!(#a: &str));
+                    // The room id is kept for the call's tracing span.
+                    if param.name == "roomUuid" {
+                        args.push(quote!(#a: &'a str));
+                    } else {
+                        args.push(quote!(#a: &str));
+                    }
                     checks.push(
                         quote!(let #seg_var = crate::runtime::id_segment(&#info, #pn, #a, #max)?;),
                     );
@@ -820,7 +825,7 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
         .find(|pp| pp.name == "roomUuid")
         .map(|pp| {
             let a = ident(&pp.rust_name);
-            quote!(call.room_uuid = Some(#a);)
+            quote!(call.room_uuid = Some(std::borrow::Cow::Borrowed(#a));)
         });
     let mut setup = Vec::new();
     for q in op.query_params.iter().filter(|q| q.required) {
@@ -866,32 +871,26 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
             query_struct_name(op)
         ));
     }
-    let (ret, exec) = match &op.data {
+    let (ret, decode) = match &op.data {
         Some(TypeRef::OneOrMany(inner)) => {
             let t = p.ty(inner);
             (
-                quote!(crate::Result<Vec<#t>>),
-                quote!(self.execute_nullable_data::<crate::runtime::OneOrMany<#t>>(call).await.map(|d| d.0)),
+                quote!(Vec<#t>),
+                quote!(crate::request::decode_one_or_many::<#t>),
             )
         }
         Some(t) if op.data_required => {
             let t = p.ty(t);
-            (
-                quote!(crate::Result<#t>),
-                quote!(self.execute_data(call).await),
-            )
+            (quote!(#t), quote!(crate::request::decode_data::<#t>))
         }
         Some(t) => {
             let t = p.ty(t);
             (
-                quote!(crate::Result<Option<#t>>),
-                quote!(self.execute_nullable_data::<Option<#t>>(call).await),
+                quote!(Option<#t>),
+                quote!(crate::request::decode_nullable::<Option<#t>>),
             )
         }
-        None => (
-            quote!(crate::Result<()>),
-            quote!(self.execute_unit(call).await),
-        ),
+        None => (quote!(()), quote!(crate::request::decode_unit)),
     };
     // Docs: summary, description, the HTTP line, retry rule, an example.
     let mut text = String::new();
@@ -912,6 +911,10 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
     } else {
         "Not safe to repeat: retried only when the request surely never reached the server.\n\n"
     });
+    text.push_str(
+        "Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings \
+         (timeout, retries, headers) or ask for the response's metadata.\n\n",
+    );
     let params: String = example_params
         .iter()
         .map(|(n, t)| format!(", {n}: {t}"))
@@ -932,13 +935,15 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
     quote! {
         #d
         #deprecated
-        pub async fn #name(&self, #(#args),*) -> #ret {
-            #(#checks)*
-            let path = [#(#pieces),*].concat();
-            let #mutability call = Call::new(&#info, path);
-            #room
-            #(#setup)*
-            #exec
+        pub fn #name<'a>(&'a self, #(#args),*) -> crate::Request<'a, #ret> {
+            crate::Request::new(self, #decode, move || {
+                #(#checks)*
+                let path = [#(#pieces),*].concat();
+                let #mutability call = Call::new(&#info, path);
+                #room
+                #(#setup)*
+                Ok(call)
+            })
         }
     }
 }

@@ -421,6 +421,8 @@ impl crate::Client {
     ///
     /// Not safe to repeat: retried only when the request surely never reached the server.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -429,30 +431,36 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn create_room(
-        &self,
-        room_uuid: &str,
+    pub fn create_room<'a>(
+        &'a self,
+        room_uuid: &'a str,
         body: &crate::types::CreateRoomRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &CREATE_ROOM,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&CREATE_ROOM, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &CREATE_ROOM,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&CREATE_ROOM, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Set the classroom state
     ///
@@ -462,6 +470,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -470,31 +480,37 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn set_room_state(
-        &self,
-        room_uuid: &str,
+    pub fn set_room_state<'a>(
+        &'a self,
+        room_uuid: &'a str,
         state: crate::types::RoomState,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &SET_ROOM_STATE,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/states/",
-            &crate::runtime::segment(&state.to_string()),
-        ]
-            .concat();
-        let mut call = Call::new(&SET_ROOM_STATE, path);
-        call.room_uuid = Some(room_uuid);
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &SET_ROOM_STATE,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/states/",
+                    &crate::runtime::segment(&state.to_string()),
+                ]
+                    .concat();
+                let mut call = Call::new(&SET_ROOM_STATE, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                Ok(call)
+            },
+        )
     }
     /// Update custom classroom properties
     ///
@@ -504,6 +520,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -512,31 +530,37 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update_room_properties(
-        &self,
-        room_uuid: &str,
+    pub fn update_room_properties<'a>(
+        &'a self,
+        room_uuid: &'a str,
         body: &crate::types::SetPropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_ROOM_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/properties",
-        ]
-            .concat();
-        let mut call = Call::new(&UPDATE_ROOM_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &UPDATE_ROOM_PROPERTIES,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/properties",
+                ]
+                    .concat();
+                let mut call = Call::new(&UPDATE_ROOM_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Delete custom classroom properties
     ///
@@ -546,6 +570,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -554,31 +580,37 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_room_properties(
-        &self,
-        room_uuid: &str,
+    pub fn delete_room_properties<'a>(
+        &'a self,
+        room_uuid: &'a str,
         body: &crate::types::DeletePropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_ROOM_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/properties",
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_ROOM_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_ROOM_PROPERTIES,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/properties",
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_ROOM_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Start or stop breakout groups
     ///
@@ -588,6 +620,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -596,35 +630,41 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn set_group_state(
-        &self,
-        room_uuid: &str,
+    pub fn set_group_state<'a>(
+        &'a self,
+        room_uuid: &'a str,
         state: crate::types::GroupState,
         body: Option<&crate::types::SetGroupStateRequest>,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &SET_GROUP_STATE,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/groups/states/",
-            &crate::runtime::segment(&state.to_string()),
-        ]
-            .concat();
-        let mut call = Call::new(&SET_GROUP_STATE, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(body) = body {
-            call.json(&body)?;
-        }
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &SET_GROUP_STATE,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/groups/states/",
+                    &crate::runtime::segment(&state.to_string()),
+                ]
+                    .concat();
+                let mut call = Call::new(&SET_GROUP_STATE, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                if let Some(body) = body {
+                    call.json(&body)?;
+                }
+                Ok(call)
+            },
+        )
     }
     /// Get a user
     ///
@@ -634,6 +674,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -642,37 +684,43 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn get_user(
-        &self,
-        room_uuid: &str,
+    pub fn get_user<'a>(
+        &'a self,
+        room_uuid: &'a str,
         user_uuid: &str,
-    ) -> crate::Result<crate::types::User> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &GET_USER,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let user_uuid_segment = crate::runtime::id_segment(
-            &GET_USER,
-            "userUuid",
-            user_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/users/",
-            &user_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&GET_USER, path);
-        call.room_uuid = Some(room_uuid);
-        self.execute_data(call).await
+    ) -> crate::Request<'a, crate::types::User> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::User>,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &GET_USER,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let user_uuid_segment = crate::runtime::id_segment(
+                    &GET_USER,
+                    "userUuid",
+                    user_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/users/",
+                    &user_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&GET_USER, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                Ok(call)
+            },
+        )
     }
     /// Update custom user properties
     ///
@@ -682,6 +730,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -690,40 +740,46 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update_user_properties(
-        &self,
-        room_uuid: &str,
+    pub fn update_user_properties<'a>(
+        &'a self,
+        room_uuid: &'a str,
         user_uuid: &str,
         body: &crate::types::SetPropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_USER_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let user_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_USER_PROPERTIES,
-            "userUuid",
-            user_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/users/",
-            &user_uuid_segment,
-            "/properties",
-        ]
-            .concat();
-        let mut call = Call::new(&UPDATE_USER_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &UPDATE_USER_PROPERTIES,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let user_uuid_segment = crate::runtime::id_segment(
+                    &UPDATE_USER_PROPERTIES,
+                    "userUuid",
+                    user_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/users/",
+                    &user_uuid_segment,
+                    "/properties",
+                ]
+                    .concat();
+                let mut call = Call::new(&UPDATE_USER_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Delete custom user properties
     ///
@@ -733,6 +789,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -741,40 +799,46 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_user_properties(
-        &self,
-        room_uuid: &str,
+    pub fn delete_user_properties<'a>(
+        &'a self,
+        room_uuid: &'a str,
         user_uuid: &str,
         body: &crate::types::DeletePropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_USER_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let user_uuid_segment = crate::runtime::id_segment(
-            &DELETE_USER_PROPERTIES,
-            "userUuid",
-            user_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/users/",
-            &user_uuid_segment,
-            "/properties",
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_USER_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_USER_PROPERTIES,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let user_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_USER_PROPERTIES,
+                    "userUuid",
+                    user_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/users/",
+                    &user_uuid_segment,
+                    "/properties",
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_USER_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Kick a user out of a classroom
     ///
@@ -784,6 +848,8 @@ impl crate::Client {
     ///
     /// Not safe to repeat: retried only when the request surely never reached the server.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -792,42 +858,48 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn kick_user(
-        &self,
-        room_uuid: &str,
+    pub fn kick_user<'a>(
+        &'a self,
+        room_uuid: &'a str,
         user_uuid: &str,
         body: Option<&crate::types::KickUserRequest>,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &KICK_USER,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let user_uuid_segment = crate::runtime::id_segment(
-            &KICK_USER,
-            "userUuid",
-            user_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/users/",
-            &user_uuid_segment,
-            "/exit",
-        ]
-            .concat();
-        let mut call = Call::new(&KICK_USER, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(body) = body {
-            call.json(&body)?;
-        }
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &KICK_USER,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let user_uuid_segment = crate::runtime::id_segment(
+                    &KICK_USER,
+                    "userUuid",
+                    user_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/users/",
+                    &user_uuid_segment,
+                    "/exit",
+                ]
+                    .concat();
+                let mut call = Call::new(&KICK_USER, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                if let Some(body) = body {
+                    call.json(&body)?;
+                }
+                Ok(call)
+            },
+        )
     }
     /// Set the recording state
     ///
@@ -837,6 +909,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -845,36 +919,43 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn set_recording_state(
-        &self,
-        room_uuid: &str,
+    pub fn set_recording_state<'a>(
+        &'a self,
+        room_uuid: &'a str,
         state: crate::types::RecordingState,
         body: Option<&crate::types::SetRecordingStateRequest>,
-    ) -> crate::Result<Option<crate::types::RecordingStateResult>> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &SET_RECORDING_STATE,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/records/states/",
-            &crate::runtime::segment(&state.to_string()),
-        ]
-            .concat();
-        let mut call = Call::new(&SET_RECORDING_STATE, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(body) = body {
-            call.json(&body)?;
-        }
-        self.execute_nullable_data::<Option<crate::types::RecordingStateResult>>(call)
-            .await
+    ) -> crate::Request<'a, Option<crate::types::RecordingStateResult>> {
+        crate::Request::new(
+            self,
+            crate::request::decode_nullable::<
+                Option<crate::types::RecordingStateResult>,
+            >,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &SET_RECORDING_STATE,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/records/states/",
+                    &crate::runtime::segment(&state.to_string()),
+                ]
+                    .concat();
+                let mut call = Call::new(&SET_RECORDING_STATE, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                if let Some(body) = body {
+                    call.json(&body)?;
+                }
+                Ok(call)
+            },
+        )
     }
     /// Update the recording configuration
     ///
@@ -884,6 +965,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -892,31 +975,37 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update_recording(
-        &self,
-        room_uuid: &str,
+    pub fn update_recording<'a>(
+        &'a self,
+        room_uuid: &'a str,
         body: &crate::types::UpdateRecordingRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_RECORDING,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/records/states/1",
-        ]
-            .concat();
-        let mut call = Call::new(&UPDATE_RECORDING, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &UPDATE_RECORDING,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/records/states/1",
+                ]
+                    .concat();
+                let mut call = Call::new(&UPDATE_RECORDING, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// List the recordings of a classroom
     ///
@@ -926,6 +1015,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -934,33 +1025,39 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn list_recordings(
-        &self,
-        room_uuid: &str,
+    pub fn list_recordings<'a>(
+        &'a self,
+        room_uuid: &'a str,
         query: &ListRecordingsQuery,
-    ) -> crate::Result<crate::types::RecordingPage> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &LIST_RECORDINGS,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/records",
-        ]
-            .concat();
-        let mut call = Call::new(&LIST_RECORDINGS, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(v) = &query.next_id {
-            call.query.push(("nextId", v.to_string()));
-        }
-        self.execute_data(call).await
+    ) -> crate::Request<'a, crate::types::RecordingPage> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::RecordingPage>,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &LIST_RECORDINGS,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/records",
+                ]
+                    .concat();
+                let mut call = Call::new(&LIST_RECORDINGS, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                if let Some(v) = &query.next_id {
+                    call.query.push(("nextId", v.to_string()));
+                }
+                Ok(call)
+            },
+        )
     }
     /// List the recordings of a classroom: every page, as a stream.
     ///
@@ -1032,6 +1129,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1040,39 +1139,45 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update_widget(
-        &self,
-        room_uuid: &str,
+    pub fn update_widget<'a>(
+        &'a self,
+        room_uuid: &'a str,
         widget_uuid: &str,
         body: &crate::types::UpdateWidgetRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_WIDGET,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let widget_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_WIDGET,
-            "widgetUuid",
-            widget_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/",
-            &widget_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&UPDATE_WIDGET, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &UPDATE_WIDGET,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let widget_uuid_segment = crate::runtime::id_segment(
+                    &UPDATE_WIDGET,
+                    "widgetUuid",
+                    widget_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/",
+                    &widget_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&UPDATE_WIDGET, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Delete a widget
     ///
@@ -1082,6 +1187,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1090,41 +1197,47 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_widget(
-        &self,
-        room_uuid: &str,
+    pub fn delete_widget<'a>(
+        &'a self,
+        room_uuid: &'a str,
         widget_uuid: &str,
         body: Option<&crate::types::DeleteWidgetRequest>,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let widget_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET,
-            "widgetUuid",
-            widget_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/",
-            &widget_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_WIDGET, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(body) = body {
-            call.json(&body)?;
-        }
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_WIDGET,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let widget_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_WIDGET,
+                    "widgetUuid",
+                    widget_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/",
+                    &widget_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_WIDGET, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                if let Some(body) = body {
+                    call.json(&body)?;
+                }
+                Ok(call)
+            },
+        )
     }
     /// Delete room properties of a widget
     ///
@@ -1134,6 +1247,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1142,40 +1257,46 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_widget_extra(
-        &self,
-        room_uuid: &str,
+    pub fn delete_widget_extra<'a>(
+        &'a self,
+        room_uuid: &'a str,
         widget_uuid: &str,
         body: &crate::types::DeletePropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET_EXTRA,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let widget_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET_EXTRA,
-            "widgetUuid",
-            widget_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/",
-            &widget_uuid_segment,
-            "/extra",
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_WIDGET_EXTRA, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_WIDGET_EXTRA,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let widget_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_WIDGET_EXTRA,
+                    "widgetUuid",
+                    widget_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/",
+                    &widget_uuid_segment,
+                    "/extra",
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_WIDGET_EXTRA, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Set the user properties of a widget
     ///
@@ -1185,6 +1306,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1193,48 +1316,54 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update_widget_user_properties(
-        &self,
-        room_uuid: &str,
+    pub fn update_widget_user_properties<'a>(
+        &'a self,
+        room_uuid: &'a str,
         widget_uuid: &str,
         user_uuid: &str,
         body: &crate::types::SetPropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_WIDGET_USER_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let widget_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_WIDGET_USER_PROPERTIES,
-            "widgetUuid",
-            widget_uuid,
-            64,
-        )?;
-        let user_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_WIDGET_USER_PROPERTIES,
-            "userUuid",
-            user_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/",
-            &widget_uuid_segment,
-            "/users/",
-            &user_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&UPDATE_WIDGET_USER_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &UPDATE_WIDGET_USER_PROPERTIES,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let widget_uuid_segment = crate::runtime::id_segment(
+                    &UPDATE_WIDGET_USER_PROPERTIES,
+                    "widgetUuid",
+                    widget_uuid,
+                    64,
+                )?;
+                let user_uuid_segment = crate::runtime::id_segment(
+                    &UPDATE_WIDGET_USER_PROPERTIES,
+                    "userUuid",
+                    user_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/",
+                    &widget_uuid_segment,
+                    "/users/",
+                    &user_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&UPDATE_WIDGET_USER_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Delete user properties of a widget
     ///
@@ -1244,6 +1373,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1252,48 +1383,54 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_widget_user_properties(
-        &self,
-        room_uuid: &str,
+    pub fn delete_widget_user_properties<'a>(
+        &'a self,
+        room_uuid: &'a str,
         widget_uuid: &str,
         user_uuid: &str,
         body: &crate::types::DeletePropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET_USER_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let widget_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET_USER_PROPERTIES,
-            "widgetUuid",
-            widget_uuid,
-            64,
-        )?;
-        let user_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET_USER_PROPERTIES,
-            "userUuid",
-            user_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/",
-            &widget_uuid_segment,
-            "/users/",
-            &user_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_WIDGET_USER_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_WIDGET_USER_PROPERTIES,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let widget_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_WIDGET_USER_PROPERTIES,
+                    "widgetUuid",
+                    widget_uuid,
+                    64,
+                )?;
+                let user_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_WIDGET_USER_PROPERTIES,
+                    "userUuid",
+                    user_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/",
+                    &widget_uuid_segment,
+                    "/users/",
+                    &user_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_WIDGET_USER_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Get the events of all classrooms of an app
     ///
@@ -1303,6 +1440,8 @@ impl crate::Client {
     ///
     /// Not safe to repeat: retried only when the request surely never reached the server.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1311,21 +1450,25 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn poll_app_events(&self) -> crate::Result<Vec<crate::events::Event>> {
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/polling/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/sequences",
-        ]
-            .concat();
-        let call = Call::new(&POLL_APP_EVENTS, path);
-        self.execute_nullable_data::<
-                crate::runtime::OneOrMany<crate::events::Event>,
-            >(call)
-            .await
-            .map(|d| d.0)
+    pub fn poll_app_events<'a>(
+        &'a self,
+    ) -> crate::Request<'a, Vec<crate::events::Event>> {
+        crate::Request::new(
+            self,
+            crate::request::decode_one_or_many::<crate::events::Event>,
+            move || {
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/polling/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/sequences",
+                ]
+                    .concat();
+                let call = Call::new(&POLL_APP_EVENTS, path);
+                Ok(call)
+            },
+        )
     }
     /// List the events of a classroom, optionally of one type
     ///
@@ -1335,6 +1478,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1343,36 +1488,42 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn list_room_events(
-        &self,
-        room_uuid: &str,
+    pub fn list_room_events<'a>(
+        &'a self,
+        room_uuid: &'a str,
         query: &ListRoomEventsQuery,
-    ) -> crate::Result<crate::types::EventPage> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &LIST_ROOM_EVENTS,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/sequences",
-        ]
-            .concat();
-        let mut call = Call::new(&LIST_ROOM_EVENTS, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(v) = &query.next_id {
-            call.query.push(("nextId", v.to_string()));
-        }
-        if let Some(v) = &query.cmd {
-            call.query.push(("cmd", v.to_string()));
-        }
-        self.execute_data(call).await
+    ) -> crate::Request<'a, crate::types::EventPage> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::EventPage>,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &LIST_ROOM_EVENTS,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/sequences",
+                ]
+                    .concat();
+                let mut call = Call::new(&LIST_ROOM_EVENTS, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                if let Some(v) = &query.next_id {
+                    call.query.push(("nextId", v.to_string()));
+                }
+                if let Some(v) = &query.cmd {
+                    call.query.push(("cmd", v.to_string()));
+                }
+                Ok(call)
+            },
+        )
     }
     /// List the events of a classroom, optionally of one type: every page, as a stream.
     ///
@@ -1446,6 +1597,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1454,42 +1607,48 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn list_widget_events(
-        &self,
-        room_uuid: &str,
+    pub fn list_widget_events<'a>(
+        &'a self,
+        room_uuid: &'a str,
         widget_uuid: &str,
         query: &ListWidgetEventsQuery,
-    ) -> crate::Result<crate::types::EventPage> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &LIST_WIDGET_EVENTS,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let widget_uuid_segment = crate::runtime::id_segment(
-            &LIST_WIDGET_EVENTS,
-            "widgetUuid",
-            widget_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/",
-            &widget_uuid_segment,
-            "/sequences",
-        ]
-            .concat();
-        let mut call = Call::new(&LIST_WIDGET_EVENTS, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(v) = &query.next_id {
-            call.query.push(("nextId", v.to_string()));
-        }
-        self.execute_data(call).await
+    ) -> crate::Request<'a, crate::types::EventPage> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::EventPage>,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &LIST_WIDGET_EVENTS,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let widget_uuid_segment = crate::runtime::id_segment(
+                    &LIST_WIDGET_EVENTS,
+                    "widgetUuid",
+                    widget_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/",
+                    &widget_uuid_segment,
+                    "/sequences",
+                ]
+                    .concat();
+                let mut call = Call::new(&LIST_WIDGET_EVENTS, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                if let Some(v) = &query.next_id {
+                    call.query.push(("nextId", v.to_string()));
+                }
+                Ok(call)
+            },
+        )
     }
     /// List the events of a widget: every page, as a stream.
     ///
@@ -1567,6 +1726,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1575,36 +1736,42 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn list_popup_quiz_events(
-        &self,
-        room_uuid: &str,
+    pub fn list_popup_quiz_events<'a>(
+        &'a self,
+        room_uuid: &'a str,
         query: &ListPopupQuizEventsQuery,
-    ) -> crate::Result<crate::types::EventPage> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &LIST_POPUP_QUIZ_EVENTS,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/popupQuiz/sequences",
-        ]
-            .concat();
-        let mut call = Call::new(&LIST_POPUP_QUIZ_EVENTS, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(v) = &query.next_id {
-            call.query.push(("nextId", v.to_string()));
-        }
-        if let Some(v) = &query.count {
-            call.query.push(("count", v.to_string()));
-        }
-        self.execute_data(call).await
+    ) -> crate::Request<'a, crate::types::EventPage> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::EventPage>,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &LIST_POPUP_QUIZ_EVENTS,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/popupQuiz/sequences",
+                ]
+                    .concat();
+                let mut call = Call::new(&LIST_POPUP_QUIZ_EVENTS, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                if let Some(v) = &query.next_id {
+                    call.query.push(("nextId", v.to_string()));
+                }
+                if let Some(v) = &query.count {
+                    call.query.push(("count", v.to_string()));
+                }
+                Ok(call)
+            },
+        )
     }
     /// List the events of the pop-up quiz: every page, as a stream.
     ///
@@ -1678,6 +1845,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1686,36 +1855,42 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn list_poll_events(
-        &self,
-        room_uuid: &str,
+    pub fn list_poll_events<'a>(
+        &'a self,
+        room_uuid: &'a str,
         query: &ListPollEventsQuery,
-    ) -> crate::Result<crate::types::EventPage> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &LIST_POLL_EVENTS,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/poll/sequences",
-        ]
-            .concat();
-        let mut call = Call::new(&LIST_POLL_EVENTS, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(v) = &query.next_id {
-            call.query.push(("nextId", v.to_string()));
-        }
-        if let Some(v) = &query.count {
-            call.query.push(("count", v.to_string()));
-        }
-        self.execute_data(call).await
+    ) -> crate::Request<'a, crate::types::EventPage> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::EventPage>,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &LIST_POLL_EVENTS,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/poll/sequences",
+                ]
+                    .concat();
+                let mut call = Call::new(&LIST_POLL_EVENTS, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                if let Some(v) = &query.next_id {
+                    call.query.push(("nextId", v.to_string()));
+                }
+                if let Some(v) = &query.count {
+                    call.query.push(("count", v.to_string()));
+                }
+                Ok(call)
+            },
+        )
     }
     /// List the events of the poll: every page, as a stream.
     ///
@@ -1789,6 +1964,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1797,40 +1974,45 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn put_resource(
-        &self,
-        room_uuid: &str,
+    pub fn put_resource<'a>(
+        &'a self,
+        room_uuid: &'a str,
         resource_uuid: &str,
         body: &crate::types::PutResourceRequest,
-    ) -> crate::Result<Option<Vec<crate::types::PublicResource>>> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &PUT_RESOURCE,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let resource_uuid_segment = crate::runtime::id_segment(
-            &PUT_RESOURCE,
-            "resourceUuid",
-            resource_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v1/rooms/",
-            &room_uuid_segment,
-            "/resources/",
-            &resource_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&PUT_RESOURCE, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_nullable_data::<Option<Vec<crate::types::PublicResource>>>(call)
-            .await
+    ) -> crate::Request<'a, Option<Vec<crate::types::PublicResource>>> {
+        crate::Request::new(
+            self,
+            crate::request::decode_nullable::<Option<Vec<crate::types::PublicResource>>>,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &PUT_RESOURCE,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let resource_uuid_segment = crate::runtime::id_segment(
+                    &PUT_RESOURCE,
+                    "resourceUuid",
+                    resource_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v1/rooms/",
+                    &room_uuid_segment,
+                    "/resources/",
+                    &resource_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&PUT_RESOURCE, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Get the public resources
     ///
@@ -1840,6 +2022,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1848,29 +2032,35 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn list_resources(
-        &self,
-        room_uuid: &str,
-    ) -> crate::Result<Vec<crate::types::PublicResource>> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &LIST_RESOURCES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v1/rooms/",
-            &room_uuid_segment,
-            "/resources",
-        ]
-            .concat();
-        let mut call = Call::new(&LIST_RESOURCES, path);
-        call.room_uuid = Some(room_uuid);
-        self.execute_data(call).await
+    pub fn list_resources<'a>(
+        &'a self,
+        room_uuid: &'a str,
+    ) -> crate::Request<'a, Vec<crate::types::PublicResource>> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<Vec<crate::types::PublicResource>>,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &LIST_RESOURCES,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v1/rooms/",
+                    &room_uuid_segment,
+                    "/resources",
+                ]
+                    .concat();
+                let mut call = Call::new(&LIST_RESOURCES, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                Ok(call)
+            },
+        )
     }
     /// Delete public resources
     ///
@@ -1880,6 +2070,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1888,31 +2080,37 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_resources(
-        &self,
-        room_uuid: &str,
+    pub fn delete_resources<'a>(
+        &'a self,
+        room_uuid: &'a str,
         body: &crate::types::DeleteResourcesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_RESOURCES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v1/rooms/",
-            &room_uuid_segment,
-            "/resources",
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_RESOURCES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_RESOURCES,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v1/rooms/",
+                    &room_uuid_segment,
+                    "/resources",
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_RESOURCES, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Set the extApp properties
     ///
@@ -1922,6 +2120,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1930,40 +2130,46 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update_ext_app_properties(
-        &self,
-        room_uuid: &str,
+    pub fn update_ext_app_properties<'a>(
+        &'a self,
+        room_uuid: &'a str,
         ext_app_uuid: &str,
         body: &crate::types::UpdateExtAppPropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_EXT_APP_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let ext_app_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_EXT_APP_PROPERTIES,
-            "extAppUuid",
-            ext_app_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/extApps/",
-            &ext_app_uuid_segment,
-            "/properties",
-        ]
-            .concat();
-        let mut call = Call::new(&UPDATE_EXT_APP_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &UPDATE_EXT_APP_PROPERTIES,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let ext_app_uuid_segment = crate::runtime::id_segment(
+                    &UPDATE_EXT_APP_PROPERTIES,
+                    "extAppUuid",
+                    ext_app_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/extApps/",
+                    &ext_app_uuid_segment,
+                    "/properties",
+                ]
+                    .concat();
+                let mut call = Call::new(&UPDATE_EXT_APP_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Delete the extApp properties
     ///
@@ -1973,6 +2179,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1981,39 +2189,45 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_ext_app_properties(
-        &self,
-        room_uuid: &str,
+    pub fn delete_ext_app_properties<'a>(
+        &'a self,
+        room_uuid: &'a str,
         ext_app_uuid: &str,
         body: &crate::types::DeletePropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_EXT_APP_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let ext_app_uuid_segment = crate::runtime::id_segment(
-            &DELETE_EXT_APP_PROPERTIES,
-            "extAppUuid",
-            ext_app_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/extApps/",
-            &ext_app_uuid_segment,
-            "/properties",
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_EXT_APP_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_EXT_APP_PROPERTIES,
+                    "roomUuid",
+                    room_uuid,
+                    64,
+                )?;
+                let ext_app_uuid_segment = crate::runtime::id_segment(
+                    &DELETE_EXT_APP_PROPERTIES,
+                    "extAppUuid",
+                    ext_app_uuid,
+                    64,
+                )?;
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/extApps/",
+                    &ext_app_uuid_segment,
+                    "/properties",
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_EXT_APP_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
 }

@@ -1,0 +1,263 @@
+//! Call-site ergonomics against servers on 127.0.0.1: per-call settings, response metadata,
+//! error helpers, the user agent, credential renewal on 401, the raw call and typed ids.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use classroom_api::types::{CreateRoomRequest, Region, RoomType};
+use classroom_api::{Client, Credentials, Error, RetryPolicy};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const APP_ID: &str = "970ca35de60c44645bbae8a215061b33";
+const CERT: &str = "5cfd2fd1755d40ecb72977518be15d3b";
+const OK: &str = r#"{"code":0,"msg":"Success","ts":1610167740309}"#;
+
+fn user_fixture() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/examples/getUser.response.json"
+    ))
+    .unwrap()
+}
+
+fn builder(base: &str) -> classroom_api::ClientBuilder {
+    Client::builder(APP_ID)
+        .region(Region::China)
+        .credentials(Credentials::app_certificate(CERT).unwrap())
+        .base_url(base)
+        .retry(
+            RetryPolicy::default()
+                .with_backoff(Duration::from_millis(5), Duration::from_millis(20)),
+        )
+}
+
+fn client(base: &str) -> Client {
+    builder(base).build().unwrap()
+}
+
+fn json(status: u16, body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "application/json")
+}
+
+async fn requests(server: &MockServer) -> Vec<wiremock::Request> {
+    server.received_requests().await.unwrap_or_default()
+}
+
+fn room_body() -> CreateRoomRequest {
+    CreateRoomRequest::new("Math 101", RoomType::SmallClass)
+}
+
+#[tokio::test]
+async fn a_per_call_header_goes_with_that_call_only() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(200, OK))
+        .mount(&server)
+        .await;
+    let c = client(&server.uri());
+    let trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    c.create_room("room-1", &room_body())
+        .header("traceparent", trace)
+        .await
+        .unwrap();
+    c.create_room("room-2", &room_body()).await.unwrap();
+    let got = requests(&server).await;
+    assert_eq!(got[0].headers.get("traceparent").unwrap(), trace);
+    assert!(got[1].headers.get("traceparent").is_none());
+}
+
+#[tokio::test]
+async fn a_bad_or_reserved_per_call_header_fails_before_sending() {
+    let server = MockServer::start().await;
+    let c = client(&server.uri());
+    for (name, value, why) in [
+        ("Authorization", "agora token=x", "set by the client"),
+        ("bad name", "v", "not a valid header name"),
+        ("x-trace", "line\nbreak", "not a valid header value"),
+    ] {
+        let err = c
+            .create_room("room-1", &room_body())
+            .header(name, value)
+            .await
+            .unwrap_err();
+        match &err {
+            Error::InvalidInput {
+                operation: "createRoom",
+                reason,
+                ..
+            } => assert!(reason.contains(why), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(requests(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn metadata_of_a_success_has_the_request_id_status_and_headers() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            json(200, &user_fixture())
+                .insert_header("x-request-id", "req-42")
+                .insert_header("x-vendor-extra", "yes"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(json(200, OK))
+        .mount(&server)
+        .await;
+    let c = client(&server.uri());
+    let (user, meta) = c
+        .get_user("room-1", "u-1")
+        .send_with_metadata()
+        .await
+        .unwrap();
+    assert_eq!(user.user_name.as_deref(), Some("jasoncai"));
+    assert_eq!(meta.status(), 200);
+    assert_eq!(meta.request_id(), Some("req-42"));
+    assert_eq!(meta.header("x-vendor-extra"), Some("yes"));
+    // An operation without data, and a server without a request id.
+    let ((), meta) = c
+        .create_room("room-1", &room_body())
+        .send_with_metadata()
+        .await
+        .unwrap();
+    assert_eq!(meta.status(), 200);
+    assert_eq!(meta.request_id(), None);
+}
+
+#[tokio::test]
+async fn per_call_retry_settings_override_the_clients() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(503, r#"{"code":503,"msg":"busy","ts":1}"#))
+        .mount(&server)
+        .await;
+    let c = client(&server.uri());
+    let err = c.get_user("r", "u").no_retry().await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(requests(&server).await.len(), 1, "no_retry: one attempt");
+    server.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(json(503, r#"{"code":503,"msg":"busy","ts":1}"#))
+        .mount(&server)
+        .await;
+    let policy = RetryPolicy::default()
+        .with_max_attempts(2)
+        .with_backoff(Duration::from_millis(1), Duration::from_millis(2));
+    c.get_user("r", "u").retry_policy(policy).await.unwrap_err();
+    assert_eq!(requests(&server).await.len(), 2, "two attempts");
+    server.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(json(503, r#"{"code":503,"msg":"busy","ts":1}"#))
+        .mount(&server)
+        .await;
+    c.get_user("r", "u").await.unwrap_err();
+    assert_eq!(requests(&server).await.len(), 4, "the client's policy");
+}
+
+#[tokio::test]
+async fn per_call_timeout_and_deadline_override_the_clients() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(200, &user_fixture()).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    // The client waits 10 s per attempt and 30 s per call; this call 100 ms once.
+    let c = client(&server.uri());
+    let started = Instant::now();
+    let err = c
+        .get_user("r", "u")
+        .timeout(Duration::from_millis(100))
+        .no_retry()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { attempts: 1, .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let started = Instant::now();
+    let err = c
+        .get_user("r", "u")
+        .deadline(Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn the_request_id_is_recorded_in_the_calls_span() {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u-1"
+        )))
+        .respond_with(json(200, &user_fixture()).insert_header("x-request-id", "req-span-7"))
+        .mount(&server)
+        .await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let subscriber = tracing_subscriber::registry().with(RecordedFields(seen.clone()));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    client(&server.uri())
+        .get_user("room-1", "u-1")
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter()
+            .any(|(k, v)| k == "request_id" && v == "req-span-7"),
+        "{seen:?}"
+    );
+}
+
+/// Every field recorded on a span after it was created.
+struct RecordedFields(Arc<Mutex<Vec<(String, String)>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RecordedFields {
+    fn on_record(
+        &self,
+        _span: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        struct V<'a>(&'a Mutex<Vec<(String, String)>>);
+        impl tracing::field::Visit for V<'_> {
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                self.0
+                    .lock()
+                    .unwrap()
+                    .push((field.name().to_owned(), value.to_owned()));
+            }
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0
+                    .lock()
+                    .unwrap()
+                    .push((field.name().to_owned(), format!("{value:?}")));
+            }
+        }
+        values.record(&mut V(&self.0));
+    }
+}
+
+#[tokio::test]
+async fn a_one_or_many_call_takes_per_call_settings() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/cn/edu/polling/apps/{APP_ID}/v2/rooms/sequences")))
+        .and(header("x-trace", "t1"))
+        .respond_with(json(
+            200,
+            r#"{"code":0,"msg":"Success","ts":1,"data":[{"sequence":1,"cmd":1,"roomUuid":"r","version":1,"data":{"state":1}}]}"#,
+        ))
+        .mount(&server)
+        .await;
+    let events = client(&server.uri())
+        .poll_app_events()
+        .header("x-trace", "t1")
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+}
