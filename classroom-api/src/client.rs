@@ -555,6 +555,7 @@ fn decode_error(
         body_prefix: body_prefix(body),
         reason,
         request_id: text(&headers.request_id),
+        retry_after: retry_after(headers),
     }))
 }
 
@@ -612,6 +613,7 @@ fn interpret<T>(
             .ts
             .and_then(|t| t.as_i64().or_else(|| t.as_f64().map(|f| f as i64))),
         request_id: text(&headers.request_id),
+        retry_after: retry_after(headers),
     }));
     let failure = if success {
         Failure::Final
@@ -619,6 +621,11 @@ fn interpret<T>(
         failure_for(status, headers)
     };
     Outcome::Failed(err, failure)
+}
+
+/// The response's `Retry-After`, for the error.
+fn retry_after(headers: &Meta) -> Option<Duration> {
+    text(&headers.retry_after).and_then(|v| parse_retry_after(&v))
 }
 
 /// `Retry-After` as seconds or an HTTP date.

@@ -149,6 +149,7 @@ impl<P: Page> Pages<P> {
                 "the page fetched with nextId {cursor:?} has the same nextId: the listing would repeat forever"
             ),
             request_id: None,
+            retry_after: None,
         }))
     }
 }

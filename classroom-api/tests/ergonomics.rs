@@ -261,3 +261,61 @@ async fn a_one_or_many_call_takes_per_call_settings() {
         .unwrap();
     assert_eq!(events.len(), 1);
 }
+
+#[tokio::test]
+async fn error_helpers_classify_the_answer() {
+    let server = MockServer::start().await;
+    let c = client(&server.uri());
+    let answer = |status: u16, body: &'static str| {
+        let server = &server;
+        async move {
+            server.reset().await;
+            Mock::given(method("GET"))
+                .respond_with(json(status, body).insert_header("retry-after", "7"))
+                .mount(server)
+                .await;
+        }
+    };
+    answer(429, r#"{"code":429,"msg":"slow down","ts":1}"#).await;
+    let err = c.get_user("r", "u").no_retry().await.unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+    assert!(!err.is_unauthorized() && !err.is_not_found() && !err.is_conflict());
+
+    answer(401, r#"{"code":401,"msg":"invalid token","ts":1}"#).await;
+    let err = c.get_user("r", "u").await.unwrap_err();
+    assert!(err.is_unauthorized(), "{err:?}");
+
+    answer(404, r#"{"code":20404100,"msg":"room not found","ts":1}"#).await;
+    let err = c.get_user("r", "u").await.unwrap_err();
+    assert!(err.is_not_found() && !err.is_conflict());
+
+    // A 200 whose business code is documented with HTTP 409 is a conflict too.
+    answer(200, r#"{"code":30409100,"msg":"already started","ts":1}"#).await;
+    let err = c.get_user("r", "u").await.unwrap_err();
+    assert!(err.is_conflict() && !err.is_not_found(), "{err:?}");
+
+    // A gateway page that is not the envelope still carries Retry-After.
+    answer(503, "<html>busy</html>").await;
+    let err = c.get_user("r", "u").no_retry().await.unwrap_err();
+    assert!(matches!(err, Error::Decode(_)));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+}
+
+#[tokio::test]
+async fn an_unknown_business_code_is_opaque_and_readable() {
+    use classroom_api::error_codes::ErrorCode;
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(400, r#"{"code":30400999,"msg":"new rule","ts":1}"#))
+        .mount(&server)
+        .await;
+    let err = client(&server.uri()).get_user("r", "u").await.unwrap_err();
+    let code = err.code().unwrap();
+    assert!(matches!(code, ErrorCode::Unknown(_)));
+    assert_eq!(code.code(), 30400999);
+    assert_eq!(code.to_string(), "30400999");
+    assert_eq!(ErrorCode::from_code(30400999), code);
+    // A documented code is never Unknown.
+    assert_eq!(ErrorCode::from_code(20404100), ErrorCode::RoomNotFound);
+}

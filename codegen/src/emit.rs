@@ -1437,13 +1437,16 @@ fn error_codes_file(model: &Model) -> TokenStream {
     quote! {
         //! The business error codes of the API (the envelope's `code`).
 
+        pub use crate::error::UnknownCode;
+
         /// A business error code, as the envelope's `code` carries it.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum ErrorCode {
             #(#variants)*
-            /// A code this version of the crate does not know.
-            Unknown(i64),
+            /// A code this version of the crate does not know. Opaque, so that no code matches a
+            /// number that a later version may name: read it with [`ErrorCode::code`].
+            Unknown(UnknownCode),
         }
 
         impl ErrorCode {
@@ -1454,7 +1457,7 @@ fn error_codes_file(model: &Model) -> TokenStream {
             pub fn code(self) -> i64 {
                 match self {
                     #(#to_code)*
-                    Self::Unknown(v) => v,
+                    Self::Unknown(v) => v.code(),
                 }
             }
 
@@ -1462,7 +1465,7 @@ fn error_codes_file(model: &Model) -> TokenStream {
             pub fn from_code(code: i64) -> Self {
                 match code {
                     #(#from_code)*
-                    other => Self::Unknown(other),
+                    other => Self::Unknown(UnknownCode::new(other)),
                 }
             }
 
