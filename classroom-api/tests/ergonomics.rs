@@ -319,3 +319,40 @@ async fn an_unknown_business_code_is_opaque_and_readable() {
     // A documented code is never Unknown.
     assert_eq!(ErrorCode::from_code(20404100), ErrorCode::RoomNotFound);
 }
+
+#[tokio::test]
+async fn a_user_agent_is_sent_only_when_set() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(200, OK))
+        .mount(&server)
+        .await;
+    client(&server.uri())
+        .create_room("room-1", &room_body())
+        .await
+        .unwrap();
+    builder(&server.uri())
+        .user_agent("school-backend/1.4")
+        .build()
+        .unwrap()
+        .create_room("room-1", &room_body())
+        .await
+        .unwrap();
+    let got = requests(&server).await;
+    assert!(
+        got[0].headers.get("user-agent").is_none(),
+        "none by default"
+    );
+    assert_eq!(
+        got[1].headers.get("user-agent").unwrap(),
+        "school-backend/1.4"
+    );
+    let err = builder(&server.uri())
+        .user_agent("bad\nagent")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Config(ref m) if m.contains("user agent")),
+        "{err:?}"
+    );
+}
