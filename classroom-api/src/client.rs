@@ -270,6 +270,7 @@ impl Client {
         let deadline = started + options.and_then(|o| o.deadline).unwrap_or(inner.deadline);
         let mut host = 0usize;
         let mut all_not_sent = true;
+        let mut renewed = false;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -312,6 +313,13 @@ impl Client {
                 }
                 Outcome::Failed(err, failure) => (err, failure),
             };
+            // Refused credentials: renew them once (a new app token) and try again, even a POST
+            // (the server refused it before acting on it).
+            if err.status() == Some(401) && !renewed && inner.credentials.renew() {
+                renewed = true;
+                tracing::debug!("credentials refused; renewed, retrying once");
+                continue;
+            }
             if let Some(status) = err.status() {
                 span.record("status", status);
             }

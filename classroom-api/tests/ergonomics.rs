@@ -356,3 +356,95 @@ async fn a_user_agent_is_sent_only_when_set() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn a_401_renews_the_app_token_once_and_retries() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(401, r#"{"code":401,"msg":"token expired","ts":1}"#))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(json(200, OK))
+        .mount(&server)
+        .await;
+    // A POST, and no retries allowed: the renewal retry happens anyway, once.
+    client(&server.uri())
+        .create_room("room-1", &room_body())
+        .no_retry()
+        .await
+        .unwrap();
+    let got = requests(&server).await;
+    assert_eq!(got.len(), 2);
+    let auth = |r: &wiremock::Request| r.headers.get("authorization").unwrap().clone();
+    assert_ne!(auth(&got[0]), auth(&got[1]), "a newly minted token");
+
+    // Refused again after renewing: the 401 is returned, with no third attempt.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(json(401, r#"{"code":401,"msg":"bad certificate","ts":1}"#))
+        .mount(&server)
+        .await;
+    let err = client(&server.uri())
+        .create_room("room-1", &room_body())
+        .await
+        .unwrap_err();
+    assert!(err.is_unauthorized());
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_fixed_token_is_not_retried_on_401_and_a_provider_decides() {
+    use classroom_api::auth::{AuthHeaders, CredentialProvider, HeadersFuture};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(401, r#"{"code":401,"msg":"token expired","ts":1}"#))
+        .mount(&server)
+        .await;
+    let fixed = builder(&server.uri())
+        .credentials(Credentials::token("007fixed").unwrap())
+        .build()
+        .unwrap();
+    assert!(
+        fixed
+            .get_user("r", "u")
+            .await
+            .unwrap_err()
+            .is_unauthorized()
+    );
+    assert_eq!(requests(&server).await.len(), 1);
+
+    /// A provider that hands out a new token after each renewal.
+    struct Vault(AtomicU32);
+    impl CredentialProvider for Vault {
+        fn headers(&self) -> HeadersFuture<'_> {
+            let n = self.0.load(Ordering::SeqCst);
+            Box::pin(async move { AuthHeaders::agora_token(&format!("007vault-{n}")) })
+        }
+        fn renew(&self) -> bool {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            true
+        }
+    }
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(header("authorization", "agora token=007vault-1"))
+        .respond_with(json(200, &user_fixture()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(json(401, r#"{"code":401,"msg":"token expired","ts":1}"#))
+        .mount(&server)
+        .await;
+    let vault = Arc::new(Vault(AtomicU32::new(0)));
+    let c = builder(&server.uri())
+        .credentials(Credentials::provider(vault.clone()))
+        .build()
+        .unwrap();
+    c.get_user("r", "u").await.unwrap();
+    assert_eq!(vault.0.load(Ordering::SeqCst), 1);
+    assert_eq!(requests(&server).await.len(), 2);
+}
