@@ -9,6 +9,7 @@ mod error;
 mod ids;
 pub mod pagination;
 pub mod poller;
+mod raw;
 mod request;
 mod runtime;
 pub mod token;

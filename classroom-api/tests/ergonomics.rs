@@ -448,3 +448,102 @@ async fn a_fixed_token_is_not_retried_on_401_and_a_provider_decides() {
     assert_eq!(vault.0.load(Ordering::SeqCst), 1);
     assert_eq!(requests(&server).await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_raw_call_fills_the_template_and_maps_answers_like_any_operation() {
+    use wiremock::matchers::query_param;
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/cn/edu/apps/{APP_ID}/v2/rooms/math%20101%2F2/users"
+        )))
+        .and(query_param("role", "1"))
+        .and(query_param("a&b", "c=d"))
+        .respond_with(json(
+            200,
+            r#"{"code":0,"msg":"Success","ts":1,"data":{"list":[{"userUuid":"u-1"}]}}"#,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server.uri());
+    let data = c
+        .raw(
+            "get",
+            "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/users",
+            &[("roomUuid", "math 101/2"), ("role", "1"), ("a&b", "c=d")],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(data["list"][0]["userUuid"], "u-1");
+
+    // A POST with a body, answered with a business error and a request id in the metadata path.
+    Mock::given(method("POST"))
+        .respond_with(
+            json(409, r#"{"code":30409100,"msg":"already started","ts":1}"#)
+                .insert_header("x-request-id", "req-raw"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = c
+        .raw(
+            "POST",
+            "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/new-thing",
+            &[("roomUuid", "r")],
+            Some(&serde_json::json!({"x": 1})),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict());
+    assert_eq!(err.request_id(), Some("req-raw"));
+    assert_eq!(err.operation(), Some("raw"));
+    let post = requests(&server)
+        .await
+        .into_iter()
+        .find(|r| r.method.as_str() == "POST")
+        .unwrap();
+    assert_eq!(post.body, br#"{"x":1}"#);
+    assert!(
+        post.headers.get("authorization").is_some(),
+        "the client's auth"
+    );
+}
+
+#[tokio::test]
+async fn a_raw_get_is_retried_and_bad_raw_input_is_refused_before_sending() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(503, r#"{"code":503,"msg":"busy","ts":1}"#))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(json(200, OK))
+        .mount(&server)
+        .await;
+    let c = client(&server.uri());
+    let data = c
+        .raw("GET", "/{region}/edu/apps/{appId}/v2/ping", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(data, serde_json::Value::Null);
+    assert_eq!(requests(&server).await.len(), 2);
+    server.reset().await;
+    for (m, template, why) in [
+        ("TRACE", "/x", "is not one of"),
+        ("GET", "x", "does not start with '/'"),
+        ("GET", "/{region}/{roomUuid}", "needs `roomUuid`"),
+        ("GET", "/{region}/{roomUuid", "unclosed"),
+        ("GET", "/{region}/x?y=1", "pass query parameters in params"),
+    ] {
+        let err = c.raw(m, template, &[], None).await.unwrap_err();
+        match &err {
+            Error::InvalidInput { reason, .. } => assert!(reason.contains(why), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(requests(&server).await.is_empty());
+}
