@@ -6,7 +6,7 @@ pub mod auth;
 pub mod checkpoint;
 mod client;
 mod error;
-mod ids;
+pub mod ids;
 pub mod pagination;
 pub mod poller;
 mod raw;

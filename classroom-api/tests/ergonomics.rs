@@ -547,3 +547,89 @@ async fn a_raw_get_is_retried_and_bad_raw_input_is_refused_before_sending() {
     }
     assert!(requests(&server).await.is_empty());
 }
+
+#[test]
+fn typed_ids_are_checked_once_when_made() {
+    use classroom_api::ids::{IdError, RoomUuid, UserUuid};
+
+    let room: RoomUuid = "math 101".parse().unwrap();
+    assert_eq!(room.as_str(), "math 101");
+    assert_eq!(room.to_string(), "math 101");
+    assert_eq!(format!("{room:?}"), r#"RoomUuid("math 101")"#);
+    assert_eq!(room, "math 101");
+    assert_eq!(RoomUuid::try_from(String::from("math 101")).unwrap(), room);
+    let err: IdError = RoomUuid::new("").unwrap_err();
+    assert_eq!(err.field(), "roomUuid");
+    assert_eq!(err.to_string(), "invalid roomUuid: `roomUuid` is empty");
+    assert!(
+        UserUuid::try_from("a/b")
+            .unwrap_err()
+            .reason()
+            .contains("'/'")
+    );
+    assert!(UserUuid::new("x".repeat(65)).is_err());
+    // serde: a string both ways, checked when read.
+    let json = serde_json::to_string(&room).unwrap();
+    assert_eq!(json, r#""math 101""#);
+    assert_eq!(serde_json::from_str::<RoomUuid>(&json).unwrap(), room);
+    let err = serde_json::from_str::<RoomUuid>(r#""a/b""#).unwrap_err();
+    assert!(err.to_string().contains("invalid roomUuid"), "{err}");
+}
+
+#[tokio::test]
+async fn operations_take_typed_ids_and_text_alike() {
+    use classroom_api::ids::{RoomUuid, UserUuid};
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u-1"
+        )))
+        .respond_with(json(200, &user_fixture()))
+        .expect(6)
+        .mount(&server)
+        .await;
+    let c = client(&server.uri());
+    let room: RoomUuid = "room-1".parse().unwrap();
+    let user = UserUuid::new("u-1").unwrap();
+    let room_text = String::from("room-1");
+    c.get_user(&room, &user).await.unwrap();
+    c.get_user(room.clone(), user.clone()).await.unwrap();
+    c.get_user("room-1", "u-1").await.unwrap();
+    c.get_user(&room_text, "u-1").await.unwrap();
+    c.get_user(room_text.clone(), String::from("u-1"))
+        .await
+        .unwrap();
+    c.get_user(room_text.as_str(), &user).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_bad_text_id_fails_the_call_or_the_stream_before_sending() {
+    use futures::StreamExt;
+
+    let server = MockServer::start().await;
+    let c = client(&server.uri());
+    let err = c.get_user("room-1", "a/b").await.unwrap_err();
+    match &err {
+        Error::InvalidInput {
+            operation: "getUser",
+            field,
+            reason,
+        } => {
+            assert_eq!(field, "userUuid");
+            assert!(reason.contains("'/'"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut pages = c.list_recordings_pages(
+        "",
+        &classroom_api::operations::ListRecordingsQuery::default(),
+    );
+    let first = pages.next().await.unwrap().unwrap_err();
+    assert!(
+        matches!(&first, Error::InvalidInput { operation: "listRecordings", field, .. } if field == "roomUuid"),
+        "{first:?}"
+    );
+    assert!(pages.next().await.is_none(), "the error ends the stream");
+    assert!(requests(&server).await.is_empty());
+}

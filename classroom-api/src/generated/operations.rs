@@ -433,19 +433,18 @@ impl crate::Client {
     /// ```
     pub fn create_room<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::CreateRoomRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &CREATE_ROOM,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -456,7 +455,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&CREATE_ROOM, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -482,19 +481,18 @@ impl crate::Client {
     /// ```
     pub fn set_room_state<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         state: crate::types::RoomState,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &SET_ROOM_STATE,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -507,7 +505,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&SET_ROOM_STATE, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 Ok(call)
             },
         )
@@ -532,19 +530,18 @@ impl crate::Client {
     /// ```
     pub fn update_room_properties<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::SetPropertiesRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &UPDATE_ROOM_PROPERTIES,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -556,7 +553,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&UPDATE_ROOM_PROPERTIES, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -582,19 +579,18 @@ impl crate::Client {
     /// ```
     pub fn delete_room_properties<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::DeletePropertiesRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &DELETE_ROOM_PROPERTIES,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -606,7 +602,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&DELETE_ROOM_PROPERTIES, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -632,7 +628,7 @@ impl crate::Client {
     /// ```
     pub fn set_group_state<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         state: crate::types::GroupState,
         body: Option<&crate::types::SetGroupStateRequest>,
     ) -> crate::Request<'a, ()> {
@@ -640,12 +636,11 @@ impl crate::Client {
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &SET_GROUP_STATE,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -658,7 +653,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&SET_GROUP_STATE, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 if let Some(body) = body {
                     call.json(&body)?;
                 }
@@ -686,25 +681,23 @@ impl crate::Client {
     /// ```
     pub fn get_user<'a>(
         &'a self,
-        room_uuid: &'a str,
-        user_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        user_uuid: impl TryInto<crate::ids::UserUuid, Error: Into<crate::ids::IdError>>,
     ) -> crate::Request<'a, crate::types::User> {
         crate::Request::new(
             self,
             crate::request::decode_data::<crate::types::User>,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &GET_USER,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let user_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let user_uuid: crate::ids::UserUuid = crate::runtime::id_arg(
                     &GET_USER,
-                    "userUuid",
                     user_uuid,
-                    64,
                 )?;
+                let user_uuid_segment = crate::runtime::segment(user_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -717,7 +710,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&GET_USER, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 Ok(call)
             },
         )
@@ -742,26 +735,24 @@ impl crate::Client {
     /// ```
     pub fn update_user_properties<'a>(
         &'a self,
-        room_uuid: &'a str,
-        user_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        user_uuid: impl TryInto<crate::ids::UserUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::SetPropertiesRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &UPDATE_USER_PROPERTIES,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let user_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let user_uuid: crate::ids::UserUuid = crate::runtime::id_arg(
                     &UPDATE_USER_PROPERTIES,
-                    "userUuid",
                     user_uuid,
-                    64,
                 )?;
+                let user_uuid_segment = crate::runtime::segment(user_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -775,7 +766,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&UPDATE_USER_PROPERTIES, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -801,26 +792,24 @@ impl crate::Client {
     /// ```
     pub fn delete_user_properties<'a>(
         &'a self,
-        room_uuid: &'a str,
-        user_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        user_uuid: impl TryInto<crate::ids::UserUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::DeletePropertiesRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &DELETE_USER_PROPERTIES,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let user_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let user_uuid: crate::ids::UserUuid = crate::runtime::id_arg(
                     &DELETE_USER_PROPERTIES,
-                    "userUuid",
                     user_uuid,
-                    64,
                 )?;
+                let user_uuid_segment = crate::runtime::segment(user_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -834,7 +823,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&DELETE_USER_PROPERTIES, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -860,26 +849,24 @@ impl crate::Client {
     /// ```
     pub fn kick_user<'a>(
         &'a self,
-        room_uuid: &'a str,
-        user_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        user_uuid: impl TryInto<crate::ids::UserUuid, Error: Into<crate::ids::IdError>>,
         body: Option<&crate::types::KickUserRequest>,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &KICK_USER,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let user_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let user_uuid: crate::ids::UserUuid = crate::runtime::id_arg(
                     &KICK_USER,
-                    "userUuid",
                     user_uuid,
-                    64,
                 )?;
+                let user_uuid_segment = crate::runtime::segment(user_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -893,7 +880,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&KICK_USER, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 if let Some(body) = body {
                     call.json(&body)?;
                 }
@@ -921,7 +908,7 @@ impl crate::Client {
     /// ```
     pub fn set_recording_state<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         state: crate::types::RecordingState,
         body: Option<&crate::types::SetRecordingStateRequest>,
     ) -> crate::Request<'a, Option<crate::types::RecordingStateResult>> {
@@ -931,12 +918,11 @@ impl crate::Client {
                 Option<crate::types::RecordingStateResult>,
             >,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &SET_RECORDING_STATE,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -949,7 +935,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&SET_RECORDING_STATE, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 if let Some(body) = body {
                     call.json(&body)?;
                 }
@@ -977,19 +963,18 @@ impl crate::Client {
     /// ```
     pub fn update_recording<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::UpdateRecordingRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &UPDATE_RECORDING,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -1001,7 +986,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&UPDATE_RECORDING, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -1027,19 +1012,18 @@ impl crate::Client {
     /// ```
     pub fn list_recordings<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListRecordingsQuery,
     ) -> crate::Request<'a, crate::types::RecordingPage> {
         crate::Request::new(
             self,
             crate::request::decode_data::<crate::types::RecordingPage>,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &LIST_RECORDINGS,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -1051,7 +1035,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&LIST_RECORDINGS, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 if let Some(v) = &query.next_id {
                     call.query.push(("nextId", v.to_string()));
                 }
@@ -1078,11 +1062,13 @@ impl crate::Client {
     /// ```
     pub fn list_recordings_pages(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListRecordingsQuery,
     ) -> crate::pagination::Pages<crate::types::RecordingPage> {
         let client = self.clone();
-        let room_uuid = room_uuid.to_owned();
+        let room_uuid: Result<crate::ids::RoomUuid, crate::ids::IdError> = room_uuid
+            .try_into()
+            .map_err(Into::into);
         let query = query.clone();
         let start = query.next_id.clone();
         crate::pagination::Pages::new(
@@ -1093,7 +1079,11 @@ impl crate::Client {
                 let room_uuid = room_uuid.clone();
                 let mut query = query.clone();
                 query.next_id = next_id;
-                Box::pin(async move { client.list_recordings(&room_uuid, &query).await })
+                Box::pin(async move {
+                    let room_uuid = room_uuid
+                        .map_err(|e| e.into_error(&LIST_RECORDINGS))?;
+                    client.list_recordings(room_uuid, &query).await
+                })
             },
         )
     }
@@ -1116,7 +1106,7 @@ impl crate::Client {
     /// ```
     pub fn list_recordings_stream(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListRecordingsQuery,
     ) -> crate::pagination::Items<crate::types::RecordingPage> {
         self.list_recordings_pages(room_uuid, query).items()
@@ -1141,26 +1131,27 @@ impl crate::Client {
     /// ```
     pub fn update_widget<'a>(
         &'a self,
-        room_uuid: &'a str,
-        widget_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         body: &crate::types::UpdateWidgetRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &UPDATE_WIDGET,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let widget_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let widget_uuid: crate::ids::WidgetUuid = crate::runtime::id_arg(
                     &UPDATE_WIDGET,
-                    "widgetUuid",
                     widget_uuid,
-                    64,
                 )?;
+                let widget_uuid_segment = crate::runtime::segment(widget_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -1173,7 +1164,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&UPDATE_WIDGET, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -1199,26 +1190,27 @@ impl crate::Client {
     /// ```
     pub fn delete_widget<'a>(
         &'a self,
-        room_uuid: &'a str,
-        widget_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         body: Option<&crate::types::DeleteWidgetRequest>,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &DELETE_WIDGET,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let widget_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let widget_uuid: crate::ids::WidgetUuid = crate::runtime::id_arg(
                     &DELETE_WIDGET,
-                    "widgetUuid",
                     widget_uuid,
-                    64,
                 )?;
+                let widget_uuid_segment = crate::runtime::segment(widget_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -1231,7 +1223,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&DELETE_WIDGET, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 if let Some(body) = body {
                     call.json(&body)?;
                 }
@@ -1259,26 +1251,27 @@ impl crate::Client {
     /// ```
     pub fn delete_widget_extra<'a>(
         &'a self,
-        room_uuid: &'a str,
-        widget_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         body: &crate::types::DeletePropertiesRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &DELETE_WIDGET_EXTRA,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let widget_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let widget_uuid: crate::ids::WidgetUuid = crate::runtime::id_arg(
                     &DELETE_WIDGET_EXTRA,
-                    "widgetUuid",
                     widget_uuid,
-                    64,
                 )?;
+                let widget_uuid_segment = crate::runtime::segment(widget_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -1292,7 +1285,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&DELETE_WIDGET_EXTRA, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -1318,33 +1311,33 @@ impl crate::Client {
     /// ```
     pub fn update_widget_user_properties<'a>(
         &'a self,
-        room_uuid: &'a str,
-        widget_uuid: &str,
-        user_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
+        user_uuid: impl TryInto<crate::ids::UserUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::SetPropertiesRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &UPDATE_WIDGET_USER_PROPERTIES,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let widget_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let widget_uuid: crate::ids::WidgetUuid = crate::runtime::id_arg(
                     &UPDATE_WIDGET_USER_PROPERTIES,
-                    "widgetUuid",
                     widget_uuid,
-                    64,
                 )?;
-                let user_uuid_segment = crate::runtime::id_segment(
+                let widget_uuid_segment = crate::runtime::segment(widget_uuid.as_str());
+                let user_uuid: crate::ids::UserUuid = crate::runtime::id_arg(
                     &UPDATE_WIDGET_USER_PROPERTIES,
-                    "userUuid",
                     user_uuid,
-                    64,
                 )?;
+                let user_uuid_segment = crate::runtime::segment(user_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -1359,7 +1352,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&UPDATE_WIDGET_USER_PROPERTIES, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -1385,33 +1378,33 @@ impl crate::Client {
     /// ```
     pub fn delete_widget_user_properties<'a>(
         &'a self,
-        room_uuid: &'a str,
-        widget_uuid: &str,
-        user_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
+        user_uuid: impl TryInto<crate::ids::UserUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::DeletePropertiesRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &DELETE_WIDGET_USER_PROPERTIES,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let widget_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let widget_uuid: crate::ids::WidgetUuid = crate::runtime::id_arg(
                     &DELETE_WIDGET_USER_PROPERTIES,
-                    "widgetUuid",
                     widget_uuid,
-                    64,
                 )?;
-                let user_uuid_segment = crate::runtime::id_segment(
+                let widget_uuid_segment = crate::runtime::segment(widget_uuid.as_str());
+                let user_uuid: crate::ids::UserUuid = crate::runtime::id_arg(
                     &DELETE_WIDGET_USER_PROPERTIES,
-                    "userUuid",
                     user_uuid,
-                    64,
                 )?;
+                let user_uuid_segment = crate::runtime::segment(user_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -1426,7 +1419,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&DELETE_WIDGET_USER_PROPERTIES, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -1490,19 +1483,18 @@ impl crate::Client {
     /// ```
     pub fn list_room_events<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListRoomEventsQuery,
     ) -> crate::Request<'a, crate::types::EventPage> {
         crate::Request::new(
             self,
             crate::request::decode_data::<crate::types::EventPage>,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &LIST_ROOM_EVENTS,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -1514,7 +1506,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&LIST_ROOM_EVENTS, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 if let Some(v) = &query.next_id {
                     call.query.push(("nextId", v.to_string()));
                 }
@@ -1544,11 +1536,13 @@ impl crate::Client {
     /// ```
     pub fn list_room_events_pages(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListRoomEventsQuery,
     ) -> crate::pagination::Pages<crate::types::EventPage> {
         let client = self.clone();
-        let room_uuid = room_uuid.to_owned();
+        let room_uuid: Result<crate::ids::RoomUuid, crate::ids::IdError> = room_uuid
+            .try_into()
+            .map_err(Into::into);
         let query = query.clone();
         let start = query.next_id.clone();
         crate::pagination::Pages::new(
@@ -1560,7 +1554,9 @@ impl crate::Client {
                 let mut query = query.clone();
                 query.next_id = next_id;
                 Box::pin(async move {
-                    client.list_room_events(&room_uuid, &query).await
+                    let room_uuid = room_uuid
+                        .map_err(|e| e.into_error(&LIST_ROOM_EVENTS))?;
+                    client.list_room_events(room_uuid, &query).await
                 })
             },
         )
@@ -1584,7 +1580,7 @@ impl crate::Client {
     /// ```
     pub fn list_room_events_stream(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListRoomEventsQuery,
     ) -> crate::pagination::Items<crate::types::EventPage> {
         self.list_room_events_pages(room_uuid, query).items()
@@ -1609,26 +1605,27 @@ impl crate::Client {
     /// ```
     pub fn list_widget_events<'a>(
         &'a self,
-        room_uuid: &'a str,
-        widget_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         query: &ListWidgetEventsQuery,
     ) -> crate::Request<'a, crate::types::EventPage> {
         crate::Request::new(
             self,
             crate::request::decode_data::<crate::types::EventPage>,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &LIST_WIDGET_EVENTS,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let widget_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let widget_uuid: crate::ids::WidgetUuid = crate::runtime::id_arg(
                     &LIST_WIDGET_EVENTS,
-                    "widgetUuid",
                     widget_uuid,
-                    64,
                 )?;
+                let widget_uuid_segment = crate::runtime::segment(widget_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -1642,7 +1639,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&LIST_WIDGET_EVENTS, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 if let Some(v) = &query.next_id {
                     call.query.push(("nextId", v.to_string()));
                 }
@@ -1669,13 +1666,20 @@ impl crate::Client {
     /// ```
     pub fn list_widget_events_pages(
         &self,
-        room_uuid: &str,
-        widget_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         query: &ListWidgetEventsQuery,
     ) -> crate::pagination::Pages<crate::types::EventPage> {
         let client = self.clone();
-        let room_uuid = room_uuid.to_owned();
-        let widget_uuid = widget_uuid.to_owned();
+        let room_uuid: Result<crate::ids::RoomUuid, crate::ids::IdError> = room_uuid
+            .try_into()
+            .map_err(Into::into);
+        let widget_uuid: Result<crate::ids::WidgetUuid, crate::ids::IdError> = widget_uuid
+            .try_into()
+            .map_err(Into::into);
         let query = query.clone();
         let start = query.next_id.clone();
         crate::pagination::Pages::new(
@@ -1688,7 +1692,11 @@ impl crate::Client {
                 let mut query = query.clone();
                 query.next_id = next_id;
                 Box::pin(async move {
-                    client.list_widget_events(&room_uuid, &widget_uuid, &query).await
+                    let room_uuid = room_uuid
+                        .map_err(|e| e.into_error(&LIST_WIDGET_EVENTS))?;
+                    let widget_uuid = widget_uuid
+                        .map_err(|e| e.into_error(&LIST_WIDGET_EVENTS))?;
+                    client.list_widget_events(room_uuid, widget_uuid, &query).await
                 })
             },
         )
@@ -1712,8 +1720,11 @@ impl crate::Client {
     /// ```
     pub fn list_widget_events_stream(
         &self,
-        room_uuid: &str,
-        widget_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         query: &ListWidgetEventsQuery,
     ) -> crate::pagination::Items<crate::types::EventPage> {
         self.list_widget_events_pages(room_uuid, widget_uuid, query).items()
@@ -1738,19 +1749,18 @@ impl crate::Client {
     /// ```
     pub fn list_popup_quiz_events<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListPopupQuizEventsQuery,
     ) -> crate::Request<'a, crate::types::EventPage> {
         crate::Request::new(
             self,
             crate::request::decode_data::<crate::types::EventPage>,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &LIST_POPUP_QUIZ_EVENTS,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -1762,7 +1772,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&LIST_POPUP_QUIZ_EVENTS, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 if let Some(v) = &query.next_id {
                     call.query.push(("nextId", v.to_string()));
                 }
@@ -1792,11 +1802,13 @@ impl crate::Client {
     /// ```
     pub fn list_popup_quiz_events_pages(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListPopupQuizEventsQuery,
     ) -> crate::pagination::Pages<crate::types::EventPage> {
         let client = self.clone();
-        let room_uuid = room_uuid.to_owned();
+        let room_uuid: Result<crate::ids::RoomUuid, crate::ids::IdError> = room_uuid
+            .try_into()
+            .map_err(Into::into);
         let query = query.clone();
         let start = query.next_id.clone();
         crate::pagination::Pages::new(
@@ -1808,7 +1820,9 @@ impl crate::Client {
                 let mut query = query.clone();
                 query.next_id = next_id;
                 Box::pin(async move {
-                    client.list_popup_quiz_events(&room_uuid, &query).await
+                    let room_uuid = room_uuid
+                        .map_err(|e| e.into_error(&LIST_POPUP_QUIZ_EVENTS))?;
+                    client.list_popup_quiz_events(room_uuid, &query).await
                 })
             },
         )
@@ -1832,7 +1846,7 @@ impl crate::Client {
     /// ```
     pub fn list_popup_quiz_events_stream(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListPopupQuizEventsQuery,
     ) -> crate::pagination::Items<crate::types::EventPage> {
         self.list_popup_quiz_events_pages(room_uuid, query).items()
@@ -1857,19 +1871,18 @@ impl crate::Client {
     /// ```
     pub fn list_poll_events<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListPollEventsQuery,
     ) -> crate::Request<'a, crate::types::EventPage> {
         crate::Request::new(
             self,
             crate::request::decode_data::<crate::types::EventPage>,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &LIST_POLL_EVENTS,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -1881,7 +1894,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&LIST_POLL_EVENTS, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 if let Some(v) = &query.next_id {
                     call.query.push(("nextId", v.to_string()));
                 }
@@ -1911,11 +1924,13 @@ impl crate::Client {
     /// ```
     pub fn list_poll_events_pages(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListPollEventsQuery,
     ) -> crate::pagination::Pages<crate::types::EventPage> {
         let client = self.clone();
-        let room_uuid = room_uuid.to_owned();
+        let room_uuid: Result<crate::ids::RoomUuid, crate::ids::IdError> = room_uuid
+            .try_into()
+            .map_err(Into::into);
         let query = query.clone();
         let start = query.next_id.clone();
         crate::pagination::Pages::new(
@@ -1927,7 +1942,9 @@ impl crate::Client {
                 let mut query = query.clone();
                 query.next_id = next_id;
                 Box::pin(async move {
-                    client.list_poll_events(&room_uuid, &query).await
+                    let room_uuid = room_uuid
+                        .map_err(|e| e.into_error(&LIST_POLL_EVENTS))?;
+                    client.list_poll_events(room_uuid, &query).await
                 })
             },
         )
@@ -1951,7 +1968,7 @@ impl crate::Client {
     /// ```
     pub fn list_poll_events_stream(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListPollEventsQuery,
     ) -> crate::pagination::Items<crate::types::EventPage> {
         self.list_poll_events_pages(room_uuid, query).items()
@@ -1976,26 +1993,29 @@ impl crate::Client {
     /// ```
     pub fn put_resource<'a>(
         &'a self,
-        room_uuid: &'a str,
-        resource_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        resource_uuid: impl TryInto<
+            crate::ids::ResourceUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         body: &crate::types::PutResourceRequest,
     ) -> crate::Request<'a, Option<Vec<crate::types::PublicResource>>> {
         crate::Request::new(
             self,
             crate::request::decode_nullable::<Option<Vec<crate::types::PublicResource>>>,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &PUT_RESOURCE,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let resource_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let resource_uuid: crate::ids::ResourceUuid = crate::runtime::id_arg(
                     &PUT_RESOURCE,
-                    "resourceUuid",
                     resource_uuid,
-                    64,
                 )?;
+                let resource_uuid_segment = crate::runtime::segment(
+                    resource_uuid.as_str(),
+                );
                 let path = [
                     "/",
                     self.region_segment(),
@@ -2008,7 +2028,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&PUT_RESOURCE, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -2034,18 +2054,17 @@ impl crate::Client {
     /// ```
     pub fn list_resources<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
     ) -> crate::Request<'a, Vec<crate::types::PublicResource>> {
         crate::Request::new(
             self,
             crate::request::decode_data::<Vec<crate::types::PublicResource>>,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &LIST_RESOURCES,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -2057,7 +2076,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&LIST_RESOURCES, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 Ok(call)
             },
         )
@@ -2082,19 +2101,18 @@ impl crate::Client {
     /// ```
     pub fn delete_resources<'a>(
         &'a self,
-        room_uuid: &'a str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::DeleteResourcesRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &DELETE_RESOURCES,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
                 let path = [
                     "/",
                     self.region_segment(),
@@ -2106,7 +2124,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&DELETE_RESOURCES, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -2132,26 +2150,29 @@ impl crate::Client {
     /// ```
     pub fn update_ext_app_properties<'a>(
         &'a self,
-        room_uuid: &'a str,
-        ext_app_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        ext_app_uuid: impl TryInto<
+            crate::ids::ExtAppUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         body: &crate::types::UpdateExtAppPropertiesRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &UPDATE_EXT_APP_PROPERTIES,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let ext_app_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let ext_app_uuid: crate::ids::ExtAppUuid = crate::runtime::id_arg(
                     &UPDATE_EXT_APP_PROPERTIES,
-                    "extAppUuid",
                     ext_app_uuid,
-                    64,
                 )?;
+                let ext_app_uuid_segment = crate::runtime::segment(
+                    ext_app_uuid.as_str(),
+                );
                 let path = [
                     "/",
                     self.region_segment(),
@@ -2165,7 +2186,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&UPDATE_EXT_APP_PROPERTIES, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
@@ -2191,26 +2212,29 @@ impl crate::Client {
     /// ```
     pub fn delete_ext_app_properties<'a>(
         &'a self,
-        room_uuid: &'a str,
-        ext_app_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        ext_app_uuid: impl TryInto<
+            crate::ids::ExtAppUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         body: &crate::types::DeletePropertiesRequest,
     ) -> crate::Request<'a, ()> {
         crate::Request::new(
             self,
             crate::request::decode_unit,
             move || {
-                let room_uuid_segment = crate::runtime::id_segment(
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
                     &DELETE_EXT_APP_PROPERTIES,
-                    "roomUuid",
                     room_uuid,
-                    64,
                 )?;
-                let ext_app_uuid_segment = crate::runtime::id_segment(
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let ext_app_uuid: crate::ids::ExtAppUuid = crate::runtime::id_arg(
                     &DELETE_EXT_APP_PROPERTIES,
-                    "extAppUuid",
                     ext_app_uuid,
-                    64,
                 )?;
+                let ext_app_uuid_segment = crate::runtime::segment(
+                    ext_app_uuid.as_str(),
+                );
                 let path = [
                     "/",
                     self.region_segment(),
@@ -2224,7 +2248,7 @@ impl crate::Client {
                 ]
                     .concat();
                 let mut call = Call::new(&DELETE_EXT_APP_PROPERTIES, path);
-                call.room_uuid = Some(std::borrow::Cow::Borrowed(room_uuid));
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
                 call.json(&body)?;
                 Ok(call)
             },
