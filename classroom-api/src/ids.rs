@@ -21,7 +21,7 @@
 //!
 //! Swapped ids are a compile error:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! # async fn example(client: &classroom_api::Client) -> Result<(), Box<dyn std::error::Error>> {
 //! use classroom_api::ids::{RoomUuid, UserUuid};
 //!
