@@ -58,13 +58,33 @@ pub struct Request<'a, T> {
 }
 
 /// Settings of one call that override the client's.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct CallOptions {
     pub attempt_timeout: Option<Duration>,
     pub deadline: Option<Duration>,
     pub retry: Option<RetryPolicy>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub metadata: bool,
+}
+
+impl std::fmt::Debug for CallOptions {
+    /// Header names only: a per-call header may carry a secret (a gateway's key).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("deadline", &self.deadline)
+            .field("retry", &self.retry)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("metadata", &self.metadata)
+            .finish()
+    }
 }
 
 impl<'a, T> Request<'a, T> {

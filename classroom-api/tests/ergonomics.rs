@@ -633,3 +633,18 @@ async fn a_bad_text_id_fails_the_call_or_the_stream_before_sending() {
     assert!(pages.next().await.is_none(), "the error ends the stream");
     assert!(requests(&server).await.is_empty());
 }
+
+#[test]
+fn a_requests_debug_shows_header_names_not_values() {
+    let c = client("http://127.0.0.1:9");
+    let req = c
+        .get_user("room-1", "u-1")
+        .header("x-gateway-key", "secret-value")
+        .timeout(Duration::from_secs(1));
+    let shown = format!("{req:?}");
+    assert!(
+        shown.contains("x-gateway-key") && shown.contains("getUser"),
+        "{shown}"
+    );
+    assert!(!shown.contains("secret-value"), "{shown}");
+}
