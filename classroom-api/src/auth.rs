@@ -25,6 +25,13 @@ pub type HeadersFuture<'a> =
 pub trait CredentialProvider: Send + Sync {
     /// The headers that authenticate the next request.
     fn headers(&self) -> HeadersFuture<'_>;
+
+    /// Called when the server refused the headers (HTTP 401): drop whatever is cached so that the
+    /// next [`CredentialProvider::headers`] fetches or mints new ones, and return `true`; the
+    /// client then retries the call once. The default cannot renew and returns `false`.
+    fn renew(&self) -> bool {
+        false
+    }
 }
 
 /// Authentication headers, with sensitive values.
@@ -155,6 +162,19 @@ impl Credentials {
             }
         }
     }
+
+    /// After a 401: drops cached credentials; whether new ones may differ (then the client
+    /// retries once). A fixed token or RTM pair cannot renew.
+    pub(crate) fn renew(&self) -> bool {
+        match &self.inner {
+            Inner::AppToken(p) => {
+                p.invalidate();
+                true
+            }
+            Inner::Provider(p) => p.renew(),
+            Inner::Token(_) | Inner::Rtm(_) | Inner::Certificate(_) => false,
+        }
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -217,6 +237,14 @@ impl AppTokenProvider {
         self.token_at(unix_now())
     }
 
+    /// Drops the cached token: the next request carries a newly minted one.
+    pub fn invalidate(&self) {
+        *self
+            .cached
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+
     fn current_headers(&self) -> Result<AuthHeaders, TokenError> {
         self.with_current(unix_now(), |_, headers| headers.clone())
     }
@@ -267,6 +295,11 @@ impl CredentialProvider for AppTokenProvider {
         Box::pin(std::future::ready(
             self.current_headers().map_err(BoxError::from),
         ))
+    }
+
+    fn renew(&self) -> bool {
+        self.invalidate();
+        true
     }
 }
 

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{
+    CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT,
+};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use tracing::Instrument;
@@ -13,6 +15,7 @@ use tracing::Instrument;
 use crate::auth::Credentials;
 use crate::error::{ApiError, DecodeError, Error, Result};
 use crate::error_codes::ErrorCode;
+use crate::request::{Decoder, ResponseMetadata};
 use crate::runtime::{Call, Scalar};
 use crate::types::Region;
 
@@ -123,6 +126,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
+    user_agent: Option<String>,
 }
 
 /// A client of the Flexible Classroom REST API for one app in one region.
@@ -146,6 +150,8 @@ struct Inner {
     deadline: Duration,
     retry: RetryPolicy,
     http: reqwest::Client,
+    /// Sent as `User-Agent` when set; none by default.
+    user_agent: Option<HeaderValue>,
 }
 
 impl fmt::Debug for Client {
@@ -176,6 +182,7 @@ impl Client {
             connect_timeout: None,
             retry: RetryPolicy::default(),
             http: None,
+            user_agent: None,
         }
     }
 
@@ -227,28 +234,6 @@ impl Client {
         &self.inner.app_id_segment
     }
 
-    /// Runs a call whose response has no `data`.
-    pub(crate) async fn execute_unit(&self, call: Call<'_>) -> Result<()> {
-        self.execute(call, |_| Ok(())).await
-    }
-
-    /// Runs a call and decodes the envelope's `data`.
-    pub(crate) async fn execute_data<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T> {
-        self.execute(call, decode_data).await
-    }
-
-    /// Runs a call and decodes the envelope's `data`, a missing `data` read as `null`.
-    pub(crate) async fn execute_nullable_data<T: DeserializeOwned>(
-        &self,
-        call: Call<'_>,
-    ) -> Result<T> {
-        self.execute(call, |data| {
-            serde_json::from_str(data.map_or("null", RawValue::get))
-                .map_err(|e| format!("`data` does not match the spec: {e}"))
-        })
-        .await
-    }
-
     /// The retry policy.
     ///
     /// # Example
@@ -272,16 +257,18 @@ impl Client {
         }
     }
 
-    async fn execute<T>(
+    /// Runs a call: its metadata is returned when the call's options ask for it.
+    pub(crate) async fn execute<T>(
         &self,
         call: Call<'_>,
-        decode: impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
-    ) -> Result<T> {
+        decode: Decoder<T>,
+    ) -> Result<(T, Option<ResponseMetadata>)> {
         let span = tracing::info_span!(
             "classroom_api",
             operation = call.op.id,
             region = self.region_str(),
-            room_uuid = call.room_uuid.unwrap_or(""),
+            room_uuid = call.room_uuid.as_deref().unwrap_or(""),
+            request_id = tracing::field::Empty,
             status = tracing::field::Empty,
             code = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
@@ -293,13 +280,22 @@ impl Client {
         &self,
         call: &Call<'_>,
         decode: &impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
-    ) -> Result<T> {
+    ) -> Result<(T, Option<ResponseMetadata>)> {
         let inner = &self.inner;
+        let options = call.options.as_deref();
+        let retry = options
+            .and_then(|o| o.retry.as_ref())
+            .unwrap_or(&inner.retry);
+        let attempt_timeout = options
+            .and_then(|o| o.attempt_timeout)
+            .unwrap_or(inner.attempt_timeout);
         let started = Instant::now();
         // `None`: a deadline too far away to be a point in time (e.g. `Duration::MAX`).
-        let deadline = started.checked_add(inner.deadline);
+        let deadline =
+            started.checked_add(options.and_then(|o| o.deadline).unwrap_or(inner.deadline));
         let mut host = 0usize;
         let mut all_not_sent = true;
+        let mut renewed = false;
         let mut attempt = 0u32;
         let span = tracing::Span::current();
         loop {
@@ -312,7 +308,7 @@ impl Client {
                     attempts: attempt - 1,
                 });
             }
-            let budget = inner.attempt_timeout.min(remaining);
+            let budget = attempt_timeout.min(remaining);
             let headers =
                 inner
                     .credentials
@@ -330,12 +326,14 @@ impl Client {
                 host = inner.hosts[host % inner.hosts.len()].as_str(),
                 status = tracing::field::Empty,
                 code = tracing::field::Empty,
+                request_id = tracing::field::Empty,
                 latency_ms = tracing::field::Empty,
             );
             let attempt_started = Instant::now();
-            let outcome = tokio::time::timeout(budget, self.attempt(call, &url, &headers, decode))
-                .instrument(attempt_span.clone())
-                .await;
+            let outcome =
+                tokio::time::timeout(budget, self.attempt(call, &url, &headers, decode, &span))
+                    .instrument(attempt_span.clone())
+                    .await;
             attempt_span.record("latency_ms", attempt_started.elapsed().as_millis() as u64);
             let outcome = match outcome {
                 Ok(o) => o,
@@ -354,6 +352,13 @@ impl Client {
                 }
                 Outcome::Failed(err, failure) => (err, failure),
             };
+            // Refused credentials: renew them once (a new app token) and try again, even a POST
+            // (the server refused it before acting on it).
+            if err.status() == Some(401) && !renewed && inner.credentials.renew() {
+                renewed = true;
+                tracing::debug!("credentials refused; renewed, retrying once");
+                continue;
+            }
             if let Some(status) = err.status() {
                 span.record("status", status);
             }
@@ -387,11 +392,11 @@ impl Client {
             {
                 host += 1;
             }
-            if !retryable || attempt >= inner.retry.max_attempts {
+            if !retryable || attempt >= retry.max_attempts {
                 span.record("latency_ms", started.elapsed().as_millis() as u64);
                 return Err(err);
             }
-            let Some(wait) = retry_wait(&inner.retry, failure, attempt, deadline) else {
+            let Some(wait) = retry_wait(retry, failure, attempt, deadline) else {
                 return Err(err);
             };
             tracing::debug!(error = %err, wait_ms = wait.as_millis() as u64, "retrying");
@@ -405,7 +410,8 @@ impl Client {
         url: &str,
         auth: &crate::auth::AuthHeaders,
         decode: &impl Fn(Option<&RawValue>) -> std::result::Result<T, String>,
-    ) -> Outcome<T> {
+        call_span: &tracing::Span,
+    ) -> Outcome<(T, Option<ResponseMetadata>)> {
         let method =
             reqwest::Method::from_bytes(call.op.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut req = self.inner.http.request(method.clone(), url);
@@ -425,6 +431,14 @@ impl Client {
                 req = req.header(CONTENT_LENGTH, "0");
             }
             None => {}
+        }
+        if let Some(agent) = &self.inner.user_agent {
+            req = req.header(USER_AGENT, agent);
+        }
+        if let Some(options) = &call.options {
+            for (k, v) in &options.headers {
+                req = req.header(k, v);
+            }
         }
         let response = match req.send().await {
             Ok(r) => r,
@@ -451,6 +465,18 @@ impl Client {
         // The attempt's span (see `attempts`) and, for the last attempt, the call's.
         tracing::Span::current().record("status", status);
         let headers = Meta::of(response.headers());
+        if let Some(id) = headers.request_id.as_ref().and_then(|v| v.to_str().ok()) {
+            // The attempt's span and the call's: a support ticket names the call.
+            tracing::Span::current().record("request_id", id);
+            call_span.record("request_id", id);
+        }
+        let metadata = call.options.as_ref().is_some_and(|o| o.metadata).then(|| {
+            ResponseMetadata::new(
+                status,
+                text(&headers.request_id),
+                response.headers().clone(),
+            )
+        });
         let body = match read_body(response).await {
             Ok(b) => b,
             Err(BodyError::Transport(e)) => {
@@ -475,7 +501,10 @@ impl Client {
                 return Outcome::Failed(err, failure_for(status, &headers));
             }
         };
-        interpret(call, status, &headers, &body, decode)
+        match interpret(call, status, &headers, &body, decode) {
+            Outcome::Done(value) => Outcome::Done((value, metadata)),
+            Outcome::Failed(err, failure) => Outcome::Failed(err, failure),
+        }
     }
 }
 
@@ -639,6 +668,7 @@ fn decode_error(
         body_prefix: body_prefix(body),
         reason,
         request_id: text(&headers.request_id),
+        retry_after: retry_after(headers),
     }))
 }
 
@@ -717,6 +747,7 @@ fn interpret<T>(
             .ts
             .and_then(|t| t.as_i64().or_else(|| t.as_f64().map(|f| f as i64))),
         request_id: text(&headers.request_id),
+        retry_after: retry_after(headers),
     }));
     let failure = if success {
         Failure::Final
@@ -749,6 +780,11 @@ fn retry_wait(
             .filter(|end| *end < deadline)
             .map(|_| wait),
     }
+}
+
+/// The response's `Retry-After`, for the error.
+fn retry_after(headers: &Meta) -> Option<Duration> {
+    text(&headers.retry_after).and_then(|v| parse_retry_after(&v))
 }
 
 /// `Retry-After` as seconds or an HTTP date.
@@ -879,6 +915,28 @@ impl ClientBuilder {
         self
     }
 
+    /// A `User-Agent` header for every request (e.g. `"school-backend/1.4"`); none by default, so
+    /// that a request carries only what the vendor documents.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn example(credentials: classroom_api::Credentials) -> classroom_api::Result<()> {
+    /// let client = classroom_api::Client::builder("970ca35de60c44645bbae8a215061b33")
+    ///     .region(classroom_api::types::Region::NorthAmerica)
+    ///     .credentials(credentials)
+    ///     .user_agent("school-backend/1.4")
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
     /// Uses your own `reqwest::Client` (proxies, TLS settings...).
     ///
     /// Build it with `.redirect(reqwest::redirect::Policy::none())` (reqwest follows redirects by
@@ -959,6 +1017,14 @@ impl ClientBuilder {
                     .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
             }
         };
+        let user_agent = self
+            .user_agent
+            .map(|ua| {
+                HeaderValue::from_str(&ua).map_err(|_| {
+                    Error::Config(format!("the user agent {ua:?} is not a valid header value"))
+                })
+            })
+            .transpose()?;
         Ok(Client {
             inner: Arc::new(Inner {
                 region_segment: crate::runtime::segment(region.as_str()),
@@ -971,6 +1037,7 @@ impl ClientBuilder {
                 deadline: self.deadline.max(self.attempt_timeout.min(self.deadline)),
                 retry: self.retry,
                 http,
+                user_agent,
             }),
         })
     }

@@ -179,6 +179,7 @@ impl<P: Page> Pages<P> {
             body_prefix: String::new(),
             reason,
             request_id: None,
+            retry_after: None,
         }))
     }
 }

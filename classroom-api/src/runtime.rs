@@ -34,7 +34,9 @@ pub(crate) struct Call<'a> {
     pub query: Vec<(&'static str, String)>,
     pub body: Option<bytes::Bytes>,
     /// For the tracing span only.
-    pub room_uuid: Option<&'a str>,
+    pub room_uuid: Option<std::borrow::Cow<'a, str>>,
+    /// This call's own settings ([`crate::Request`]); `None` for the client's.
+    pub options: Option<Box<crate::request::CallOptions>>,
 }
 
 impl Call<'_> {
@@ -45,6 +47,7 @@ impl Call<'_> {
             query: Vec::new(),
             body: None,
             room_uuid: None,
+            options: None,
         }
     }
 
@@ -71,19 +74,12 @@ pub(crate) fn segment(value: &str) -> String {
     utf8_percent_encode(value, SEGMENT).to_string()
 }
 
-/// Validates an id (1 to `max` bytes of the documented 89-character set) and encodes it.
-pub(crate) fn id_segment(
+/// An id argument of an operation, checked (once, when it is not typed yet).
+pub(crate) fn id_arg<T>(
     op: &'static OperationInfo,
-    field: &'static str,
-    value: &str,
-    max: usize,
-) -> Result<String, Error> {
-    crate::ids::validate(field, value, max).map_err(|reason| Error::InvalidInput {
-        operation: op.id,
-        field: field.to_owned(),
-        reason,
-    })?;
-    Ok(segment(value))
+    value: impl TryInto<T, Error: Into<crate::ids::IdError>>,
+) -> Result<T, Error> {
+    value.try_into().map_err(|e| e.into().into_error(op))
 }
 
 /// An integer or a string, as lenient enums accept them.

@@ -26,6 +26,7 @@ pub fn render(model: &Model, spec_file: &str) -> Result<BTreeMap<String, String>
         format_file(operations_file(model))?,
     );
     files.insert("events.rs".to_owned(), format_file(events_file(model))?);
+    files.insert("ids.rs".to_owned(), ids_file(model, spec_file));
     files.insert(
         "error_codes.rs".to_owned(),
         format_file(error_codes_file(model))?,
@@ -190,6 +191,7 @@ fn module_file(model: &Model) -> TokenStream {
         #![doc = #title]
         pub mod error_codes;
         pub mod events;
+        pub mod ids;
         pub mod operations;
         pub mod types;
     }
@@ -637,6 +639,43 @@ fn unreachable_int() -> ! {
     panic!("enum value kind does not match its representation")
 }
 
+/// The typed id of an id parameter.
+fn id_type(param: &crate::model::Param) -> Option<syn::Ident> {
+    param.id_max_len?;
+    param.id_type.as_deref().map(ident)
+}
+
+/// `impl TryInto<crate::ids::RoomUuid, ...>`: a typed id, or text checked when the call is made.
+fn id_arg_type(id_ty: &syn::Ident) -> TokenStream {
+    quote!(impl TryInto<crate::ids::#id_ty, Error: Into<crate::ids::IdError>>)
+}
+
+/// Every typed id of the spec's operations, with its field name and largest length.
+fn id_types(model: &Model) -> BTreeMap<String, (String, u64)> {
+    let mut ids = BTreeMap::new();
+    for op in &model.operations {
+        for param in op.path_params.iter().chain(&op.query_params) {
+            if let (Some(max), Some(name)) = (param.id_max_len, &param.id_type) {
+                ids.entry(name.clone())
+                    .or_insert_with(|| (param.name.clone(), max));
+            }
+        }
+    }
+    ids
+}
+
+/// Written as text: prettyplease keeps a macro's input on one line.
+fn ids_file(model: &Model, spec_file: &str) -> String {
+    let mut out = header(spec_file);
+    out.push_str("//! The typed ids of the spec's operations (see [`crate::ids`]).\n\n");
+    out.push_str("crate::ids::id_types! {\n");
+    for (name, (field, max)) in id_types(model) {
+        out.push_str(&format!("    {name}({field:?}, {max});\n"));
+    }
+    out.push_str("}\n");
+    out
+}
+
 fn const_name(op: &Operation) -> syn::Ident {
     format_ident!("{}", op.method_name.to_uppercase())
 }
@@ -780,13 +819,14 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
             None => {
                 let a = ident(&param.rust_name);
                 let pn = &param.name;
-                if let Some(max) = param.id_max_len {
-                    let max = Literal::usize_unsuffixed(max as usize);
+                if let Some(id_ty) = id_type(param) {
                     let seg_var = format_ident!("{}_segment", param.rust_name);
-                    args.push(quote!(#a: &str));
-                    checks.push(
-                        quote!(let #seg_var = crate::runtime::id_segment(&#info, #pn, #a, #max)?;),
-                    );
+                    let t = id_arg_type(&id_ty);
+                    args.push(quote!(#a: #t));
+                    checks.push(quote! {
+                        let #a: crate::ids::#id_ty = crate::runtime::id_arg(&#info, #a)?;
+                        let #seg_var = crate::runtime::segment(#a.as_str());
+                    });
                     pieces.push(quote!(&#seg_var));
                     example_args.push(example_value(p, &TypeRef::String, pn));
                 } else if matches!(param.ty, TypeRef::String) {
@@ -820,7 +860,11 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
         .find(|pp| pp.name == "roomUuid")
         .map(|pp| {
             let a = ident(&pp.rust_name);
-            quote!(call.room_uuid = Some(#a);)
+            if id_type(pp).is_some() {
+                quote!(call.room_uuid = Some(std::borrow::Cow::Owned(#a.into_string()));)
+            } else {
+                quote!(call.room_uuid = Some(std::borrow::Cow::Owned(#a.to_owned()));)
+            }
         });
     let mut setup = Vec::new();
     for q in op.query_params.iter().filter(|q| q.required) {
@@ -866,32 +910,26 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
             query_struct_name(op)
         ));
     }
-    let (ret, exec) = match &op.data {
+    let (ret, decode) = match &op.data {
         Some(TypeRef::OneOrMany(inner)) => {
             let t = p.ty(inner);
             (
-                quote!(crate::Result<Vec<#t>>),
-                quote!(self.execute_nullable_data::<crate::runtime::OneOrMany<#t>>(call).await.map(|d| d.0)),
+                quote!(Vec<#t>),
+                quote!(crate::request::decode_one_or_many::<#t>),
             )
         }
         Some(t) if op.data_required => {
             let t = p.ty(t);
-            (
-                quote!(crate::Result<#t>),
-                quote!(self.execute_data(call).await),
-            )
+            (quote!(#t), quote!(crate::request::decode_data::<#t>))
         }
         Some(t) => {
             let t = p.ty(t);
             (
-                quote!(crate::Result<Option<#t>>),
-                quote!(self.execute_nullable_data::<Option<#t>>(call).await),
+                quote!(Option<#t>),
+                quote!(crate::request::decode_nullable::<Option<#t>>),
             )
         }
-        None => (
-            quote!(crate::Result<()>),
-            quote!(self.execute_unit(call).await),
-        ),
+        None => (quote!(()), quote!(crate::request::decode_unit)),
     };
     // Docs: summary, description, the HTTP line, retry rule, an example.
     let mut text = String::new();
@@ -912,6 +950,10 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
     } else {
         "Not safe to repeat: retried only when the request surely never reached the server.\n\n"
     });
+    text.push_str(
+        "Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings \
+         (timeout, retries, headers) or ask for the response's metadata.\n\n",
+    );
     let params: String = example_params
         .iter()
         .map(|(n, t)| format!(", {n}: {t}"))
@@ -932,13 +974,15 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
     quote! {
         #d
         #deprecated
-        pub async fn #name(&self, #(#args),*) -> #ret {
-            #(#checks)*
-            let path = [#(#pieces),*].concat();
-            let #mutability call = Call::new(&#info, path);
-            #room
-            #(#setup)*
-            #exec
+        pub fn #name<'a>(&'a self, #(#args),*) -> crate::Request<'a, #ret> {
+            crate::Request::new(self, #decode, move || {
+                #(#checks)*
+                let path = [#(#pieces),*].concat();
+                let #mutability call = Call::new(&#info, path);
+                #room
+                #(#setup)*
+                Ok(call)
+            })
         }
     }
 }
@@ -965,12 +1009,25 @@ fn paged_method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> Option<T
     let mut keep = Vec::new();
     let mut per_call = Vec::new();
     let mut call_args = Vec::new();
+    let mut unwrap = Vec::new();
     let mut example_args = Vec::new();
     let mut example_params: Vec<(String, String)> = Vec::new();
     for param in op.path_params.iter().filter(|pp| pp.bound.is_none()) {
         let a = ident(&param.rust_name);
         names.push(a.clone());
-        if param.id_max_len.is_some() || matches!(param.ty, TypeRef::String) {
+        if let Some(id_ty) = id_type(param) {
+            // Checked once; a bad id is the stream's first and only item.
+            let t = id_arg_type(&id_ty);
+            args.push(quote!(#a: #t));
+            keep.push(quote! {
+                let #a: Result<crate::ids::#id_ty, crate::ids::IdError> =
+                    #a.try_into().map_err(Into::into);
+            });
+            per_call.push(quote!(let #a = #a.clone();));
+            unwrap.push(quote!(let #a = #a.map_err(|e| e.into_error(&#info))?;));
+            call_args.push(quote!(#a));
+            example_args.push(example_value(p, &TypeRef::String, &param.name));
+        } else if matches!(param.ty, TypeRef::String) {
             args.push(quote!(#a: &str));
             keep.push(quote!(let #a = #a.to_owned();));
             per_call.push(quote!(let #a = #a.clone();));
@@ -1082,6 +1139,7 @@ fn paged_method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> Option<T
                 let mut query = query.clone();
                 query.#next_id_field = next_id;
                 Box::pin(async move {
+                    #(#unwrap)*
                     #allow_deprecated
                     client.#method(#(#call_args),*).await
                 })
@@ -1432,13 +1490,16 @@ fn error_codes_file(model: &Model) -> TokenStream {
     quote! {
         //! The business error codes of the API (the envelope's `code`).
 
+        pub use crate::error::UnknownCode;
+
         /// A business error code, as the envelope's `code` carries it.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum ErrorCode {
             #(#variants)*
-            /// A code this version of the crate does not know.
-            Unknown(i64),
+            /// A code this version of the crate does not know. Opaque, so that no code matches a
+            /// number that a later version may name: read it with [`ErrorCode::code`].
+            Unknown(UnknownCode),
         }
 
         impl ErrorCode {
@@ -1449,7 +1510,7 @@ fn error_codes_file(model: &Model) -> TokenStream {
             pub fn code(self) -> i64 {
                 match self {
                     #(#to_code)*
-                    Self::Unknown(v) => v,
+                    Self::Unknown(v) => v.code(),
                 }
             }
 
@@ -1457,7 +1518,7 @@ fn error_codes_file(model: &Model) -> TokenStream {
             pub fn from_code(code: i64) -> Self {
                 match code {
                     #(#from_code)*
-                    other => Self::Unknown(other),
+                    other => Self::Unknown(UnknownCode::new(other)),
                 }
             }
 

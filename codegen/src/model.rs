@@ -218,6 +218,9 @@ pub struct Param {
     pub doc: String,
     /// An id validated against the documented character set (`format: agora-id`).
     pub id_max_len: Option<u64>,
+    /// For an id: the name of its typed id (`RoomUuid`), the component schema's name, or the
+    /// parameter's name in `CamelCase` when the schema is inline.
+    pub id_type: Option<String>,
     /// Supplied by the client rather than by the caller (`region`, `appId`).
     pub bound: Option<Bound>,
     /// Constraints (for the diff).
@@ -1352,6 +1355,7 @@ impl<'a> ModelBuilder<'a> {
         };
         let mut constraints = Constraints::default();
         let mut id_max_len = None;
+        let mut id_type = None;
         let mut doc = data.description.clone().unwrap_or_default();
         let ty = match &data.format {
             ParameterSchemaOrContent::Schema(s) => {
@@ -1370,6 +1374,13 @@ impl<'a> ModelBuilder<'a> {
                         && matches!(&t.format, openapiv3::VariantOrUnknownOrEmpty::Unknown(f) if f == "agora-id")
                     {
                         id_max_len = Some(t.max_length.map_or(64, |m| m as u64));
+                        id_type = Some(match s {
+                            ReferenceOr::Reference { reference } => reference
+                                .rsplit('/')
+                                .next()
+                                .map_or_else(|| camel_ident(&data.name), camel_ident),
+                            ReferenceOr::Item(_) => camel_ident(&data.name),
+                        });
                     }
                 }
                 let hint = format!("{}{}", camel_ident(op_method), camel_ident(&data.name));
@@ -1420,6 +1431,7 @@ impl<'a> ModelBuilder<'a> {
             required: data.required,
             doc,
             id_max_len,
+            id_type,
             bound,
             constraints,
         }

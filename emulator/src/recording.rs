@@ -354,7 +354,10 @@ mod tests {
     fn text_around_many_byte_characters_is_scrubbed_without_a_panic() {
         // Found by the `proxy` fuzz target: a multi-byte character before `=`.
         assert_eq!(scrub_text("\u{b3}=x"), "\u{b3}=x");
-        assert_eq!(scrub_text("é rtmToken=abc&z=1"), "é rtmToken=[scrubbed]&z=1");
+        assert_eq!(
+            scrub_text("é rtmToken=abc&z=1"),
+            "é rtmToken=[scrubbed]&z=1"
+        );
         assert_eq!(scrub_text("ü007"), "ü007");
     }
 

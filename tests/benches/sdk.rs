@@ -442,7 +442,7 @@ async fn sdk_create_room(
     body: &classroom_api::types::CreateRoomRequest,
     i: usize,
 ) {
-    c.create_room(&format!("room-{i}"), body).await.unwrap();
+    c.create_room(format!("room-{i}"), body).await.unwrap();
 }
 
 /// The same createRoom with plain reqwest and serde_json.

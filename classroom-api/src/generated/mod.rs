@@ -4,6 +4,8 @@ pub mod error_codes;
 
 pub mod events;
 
+pub mod ids;
+
 pub mod operations;
 
 pub mod types;

@@ -421,6 +421,8 @@ impl crate::Client {
     ///
     /// Not safe to repeat: retried only when the request surely never reached the server.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -429,30 +431,35 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn create_room(
-        &self,
-        room_uuid: &str,
+    pub fn create_room<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::CreateRoomRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &CREATE_ROOM,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&CREATE_ROOM, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &CREATE_ROOM,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&CREATE_ROOM, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Set the classroom state
     ///
@@ -462,6 +469,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -470,31 +479,36 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn set_room_state(
-        &self,
-        room_uuid: &str,
+    pub fn set_room_state<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         state: crate::types::RoomState,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &SET_ROOM_STATE,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/states/",
-            &crate::runtime::segment(&state.to_string()),
-        ]
-            .concat();
-        let mut call = Call::new(&SET_ROOM_STATE, path);
-        call.room_uuid = Some(room_uuid);
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &SET_ROOM_STATE,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/states/",
+                    &crate::runtime::segment(&state.to_string()),
+                ]
+                    .concat();
+                let mut call = Call::new(&SET_ROOM_STATE, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                Ok(call)
+            },
+        )
     }
     /// Update custom classroom properties
     ///
@@ -504,6 +518,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -512,31 +528,36 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update_room_properties(
-        &self,
-        room_uuid: &str,
+    pub fn update_room_properties<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::SetPropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_ROOM_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/properties",
-        ]
-            .concat();
-        let mut call = Call::new(&UPDATE_ROOM_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &UPDATE_ROOM_PROPERTIES,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/properties",
+                ]
+                    .concat();
+                let mut call = Call::new(&UPDATE_ROOM_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Delete custom classroom properties
     ///
@@ -546,6 +567,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -554,31 +577,36 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_room_properties(
-        &self,
-        room_uuid: &str,
+    pub fn delete_room_properties<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::DeletePropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_ROOM_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/properties",
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_ROOM_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &DELETE_ROOM_PROPERTIES,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/properties",
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_ROOM_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Start or stop breakout groups
     ///
@@ -588,6 +616,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -596,35 +626,40 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn set_group_state(
-        &self,
-        room_uuid: &str,
+    pub fn set_group_state<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         state: crate::types::GroupState,
         body: Option<&crate::types::SetGroupStateRequest>,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &SET_GROUP_STATE,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/groups/states/",
-            &crate::runtime::segment(&state.to_string()),
-        ]
-            .concat();
-        let mut call = Call::new(&SET_GROUP_STATE, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(body) = body {
-            call.json(&body)?;
-        }
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &SET_GROUP_STATE,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/groups/states/",
+                    &crate::runtime::segment(&state.to_string()),
+                ]
+                    .concat();
+                let mut call = Call::new(&SET_GROUP_STATE, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                if let Some(body) = body {
+                    call.json(&body)?;
+                }
+                Ok(call)
+            },
+        )
     }
     /// Get a user
     ///
@@ -634,6 +669,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -642,37 +679,41 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn get_user(
-        &self,
-        room_uuid: &str,
-        user_uuid: &str,
-    ) -> crate::Result<crate::types::User> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &GET_USER,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let user_uuid_segment = crate::runtime::id_segment(
-            &GET_USER,
-            "userUuid",
-            user_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/users/",
-            &user_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&GET_USER, path);
-        call.room_uuid = Some(room_uuid);
-        self.execute_data(call).await
+    pub fn get_user<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        user_uuid: impl TryInto<crate::ids::UserUuid, Error: Into<crate::ids::IdError>>,
+    ) -> crate::Request<'a, crate::types::User> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::User>,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &GET_USER,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let user_uuid: crate::ids::UserUuid = crate::runtime::id_arg(
+                    &GET_USER,
+                    user_uuid,
+                )?;
+                let user_uuid_segment = crate::runtime::segment(user_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/users/",
+                    &user_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&GET_USER, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                Ok(call)
+            },
+        )
     }
     /// Update custom user properties
     ///
@@ -682,6 +723,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -690,40 +733,44 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update_user_properties(
-        &self,
-        room_uuid: &str,
-        user_uuid: &str,
+    pub fn update_user_properties<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        user_uuid: impl TryInto<crate::ids::UserUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::SetPropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_USER_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let user_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_USER_PROPERTIES,
-            "userUuid",
-            user_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/users/",
-            &user_uuid_segment,
-            "/properties",
-        ]
-            .concat();
-        let mut call = Call::new(&UPDATE_USER_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &UPDATE_USER_PROPERTIES,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let user_uuid: crate::ids::UserUuid = crate::runtime::id_arg(
+                    &UPDATE_USER_PROPERTIES,
+                    user_uuid,
+                )?;
+                let user_uuid_segment = crate::runtime::segment(user_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/users/",
+                    &user_uuid_segment,
+                    "/properties",
+                ]
+                    .concat();
+                let mut call = Call::new(&UPDATE_USER_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Delete custom user properties
     ///
@@ -733,6 +780,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -741,40 +790,44 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_user_properties(
-        &self,
-        room_uuid: &str,
-        user_uuid: &str,
+    pub fn delete_user_properties<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        user_uuid: impl TryInto<crate::ids::UserUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::DeletePropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_USER_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let user_uuid_segment = crate::runtime::id_segment(
-            &DELETE_USER_PROPERTIES,
-            "userUuid",
-            user_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/users/",
-            &user_uuid_segment,
-            "/properties",
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_USER_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &DELETE_USER_PROPERTIES,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let user_uuid: crate::ids::UserUuid = crate::runtime::id_arg(
+                    &DELETE_USER_PROPERTIES,
+                    user_uuid,
+                )?;
+                let user_uuid_segment = crate::runtime::segment(user_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/users/",
+                    &user_uuid_segment,
+                    "/properties",
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_USER_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Kick a user out of a classroom
     ///
@@ -784,6 +837,8 @@ impl crate::Client {
     ///
     /// Not safe to repeat: retried only when the request surely never reached the server.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -792,42 +847,46 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn kick_user(
-        &self,
-        room_uuid: &str,
-        user_uuid: &str,
+    pub fn kick_user<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        user_uuid: impl TryInto<crate::ids::UserUuid, Error: Into<crate::ids::IdError>>,
         body: Option<&crate::types::KickUserRequest>,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &KICK_USER,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let user_uuid_segment = crate::runtime::id_segment(
-            &KICK_USER,
-            "userUuid",
-            user_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/users/",
-            &user_uuid_segment,
-            "/exit",
-        ]
-            .concat();
-        let mut call = Call::new(&KICK_USER, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(body) = body {
-            call.json(&body)?;
-        }
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &KICK_USER,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let user_uuid: crate::ids::UserUuid = crate::runtime::id_arg(
+                    &KICK_USER,
+                    user_uuid,
+                )?;
+                let user_uuid_segment = crate::runtime::segment(user_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/users/",
+                    &user_uuid_segment,
+                    "/exit",
+                ]
+                    .concat();
+                let mut call = Call::new(&KICK_USER, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                if let Some(body) = body {
+                    call.json(&body)?;
+                }
+                Ok(call)
+            },
+        )
     }
     /// Set the recording state
     ///
@@ -837,6 +896,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -845,36 +906,42 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn set_recording_state(
-        &self,
-        room_uuid: &str,
+    pub fn set_recording_state<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         state: crate::types::RecordingState,
         body: Option<&crate::types::SetRecordingStateRequest>,
-    ) -> crate::Result<Option<crate::types::RecordingStateResult>> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &SET_RECORDING_STATE,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/records/states/",
-            &crate::runtime::segment(&state.to_string()),
-        ]
-            .concat();
-        let mut call = Call::new(&SET_RECORDING_STATE, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(body) = body {
-            call.json(&body)?;
-        }
-        self.execute_nullable_data::<Option<crate::types::RecordingStateResult>>(call)
-            .await
+    ) -> crate::Request<'a, Option<crate::types::RecordingStateResult>> {
+        crate::Request::new(
+            self,
+            crate::request::decode_nullable::<
+                Option<crate::types::RecordingStateResult>,
+            >,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &SET_RECORDING_STATE,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/records/states/",
+                    &crate::runtime::segment(&state.to_string()),
+                ]
+                    .concat();
+                let mut call = Call::new(&SET_RECORDING_STATE, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                if let Some(body) = body {
+                    call.json(&body)?;
+                }
+                Ok(call)
+            },
+        )
     }
     /// Update the recording configuration
     ///
@@ -884,6 +951,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -892,31 +961,36 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update_recording(
-        &self,
-        room_uuid: &str,
+    pub fn update_recording<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::UpdateRecordingRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_RECORDING,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/records/states/1",
-        ]
-            .concat();
-        let mut call = Call::new(&UPDATE_RECORDING, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &UPDATE_RECORDING,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/records/states/1",
+                ]
+                    .concat();
+                let mut call = Call::new(&UPDATE_RECORDING, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// List the recordings of a classroom
     ///
@@ -926,6 +1000,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -934,33 +1010,38 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn list_recordings(
-        &self,
-        room_uuid: &str,
+    pub fn list_recordings<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListRecordingsQuery,
-    ) -> crate::Result<crate::types::RecordingPage> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &LIST_RECORDINGS,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/records",
-        ]
-            .concat();
-        let mut call = Call::new(&LIST_RECORDINGS, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(v) = &query.next_id {
-            call.query.push(("nextId", v.to_string()));
-        }
-        self.execute_data(call).await
+    ) -> crate::Request<'a, crate::types::RecordingPage> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::RecordingPage>,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &LIST_RECORDINGS,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/records",
+                ]
+                    .concat();
+                let mut call = Call::new(&LIST_RECORDINGS, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                if let Some(v) = &query.next_id {
+                    call.query.push(("nextId", v.to_string()));
+                }
+                Ok(call)
+            },
+        )
     }
     /// List the recordings of a classroom: every page, as a stream.
     ///
@@ -981,11 +1062,13 @@ impl crate::Client {
     /// ```
     pub fn list_recordings_pages(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListRecordingsQuery,
     ) -> crate::pagination::Pages<crate::types::RecordingPage> {
         let client = self.clone();
-        let room_uuid = room_uuid.to_owned();
+        let room_uuid: Result<crate::ids::RoomUuid, crate::ids::IdError> = room_uuid
+            .try_into()
+            .map_err(Into::into);
         let query = query.clone();
         let start = query.next_id.clone();
         crate::pagination::Pages::new(
@@ -996,7 +1079,11 @@ impl crate::Client {
                 let room_uuid = room_uuid.clone();
                 let mut query = query.clone();
                 query.next_id = next_id;
-                Box::pin(async move { client.list_recordings(&room_uuid, &query).await })
+                Box::pin(async move {
+                    let room_uuid = room_uuid
+                        .map_err(|e| e.into_error(&LIST_RECORDINGS))?;
+                    client.list_recordings(room_uuid, &query).await
+                })
             },
         )
     }
@@ -1019,7 +1106,7 @@ impl crate::Client {
     /// ```
     pub fn list_recordings_stream(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListRecordingsQuery,
     ) -> crate::pagination::Items<crate::types::RecordingPage> {
         self.list_recordings_pages(room_uuid, query).items()
@@ -1032,6 +1119,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1040,39 +1129,46 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update_widget(
-        &self,
-        room_uuid: &str,
-        widget_uuid: &str,
+    pub fn update_widget<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         body: &crate::types::UpdateWidgetRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_WIDGET,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let widget_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_WIDGET,
-            "widgetUuid",
-            widget_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/",
-            &widget_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&UPDATE_WIDGET, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &UPDATE_WIDGET,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let widget_uuid: crate::ids::WidgetUuid = crate::runtime::id_arg(
+                    &UPDATE_WIDGET,
+                    widget_uuid,
+                )?;
+                let widget_uuid_segment = crate::runtime::segment(widget_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/",
+                    &widget_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&UPDATE_WIDGET, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Delete a widget
     ///
@@ -1082,6 +1178,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1090,41 +1188,48 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_widget(
-        &self,
-        room_uuid: &str,
-        widget_uuid: &str,
+    pub fn delete_widget<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         body: Option<&crate::types::DeleteWidgetRequest>,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let widget_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET,
-            "widgetUuid",
-            widget_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/",
-            &widget_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_WIDGET, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(body) = body {
-            call.json(&body)?;
-        }
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &DELETE_WIDGET,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let widget_uuid: crate::ids::WidgetUuid = crate::runtime::id_arg(
+                    &DELETE_WIDGET,
+                    widget_uuid,
+                )?;
+                let widget_uuid_segment = crate::runtime::segment(widget_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/",
+                    &widget_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_WIDGET, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                if let Some(body) = body {
+                    call.json(&body)?;
+                }
+                Ok(call)
+            },
+        )
     }
     /// Delete room properties of a widget
     ///
@@ -1134,6 +1239,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1142,40 +1249,47 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_widget_extra(
-        &self,
-        room_uuid: &str,
-        widget_uuid: &str,
+    pub fn delete_widget_extra<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         body: &crate::types::DeletePropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET_EXTRA,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let widget_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET_EXTRA,
-            "widgetUuid",
-            widget_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/",
-            &widget_uuid_segment,
-            "/extra",
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_WIDGET_EXTRA, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &DELETE_WIDGET_EXTRA,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let widget_uuid: crate::ids::WidgetUuid = crate::runtime::id_arg(
+                    &DELETE_WIDGET_EXTRA,
+                    widget_uuid,
+                )?;
+                let widget_uuid_segment = crate::runtime::segment(widget_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/",
+                    &widget_uuid_segment,
+                    "/extra",
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_WIDGET_EXTRA, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Set the user properties of a widget
     ///
@@ -1185,6 +1299,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1193,48 +1309,54 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update_widget_user_properties(
-        &self,
-        room_uuid: &str,
-        widget_uuid: &str,
-        user_uuid: &str,
+    pub fn update_widget_user_properties<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
+        user_uuid: impl TryInto<crate::ids::UserUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::SetPropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_WIDGET_USER_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let widget_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_WIDGET_USER_PROPERTIES,
-            "widgetUuid",
-            widget_uuid,
-            64,
-        )?;
-        let user_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_WIDGET_USER_PROPERTIES,
-            "userUuid",
-            user_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/",
-            &widget_uuid_segment,
-            "/users/",
-            &user_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&UPDATE_WIDGET_USER_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &UPDATE_WIDGET_USER_PROPERTIES,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let widget_uuid: crate::ids::WidgetUuid = crate::runtime::id_arg(
+                    &UPDATE_WIDGET_USER_PROPERTIES,
+                    widget_uuid,
+                )?;
+                let widget_uuid_segment = crate::runtime::segment(widget_uuid.as_str());
+                let user_uuid: crate::ids::UserUuid = crate::runtime::id_arg(
+                    &UPDATE_WIDGET_USER_PROPERTIES,
+                    user_uuid,
+                )?;
+                let user_uuid_segment = crate::runtime::segment(user_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/",
+                    &widget_uuid_segment,
+                    "/users/",
+                    &user_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&UPDATE_WIDGET_USER_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Delete user properties of a widget
     ///
@@ -1244,6 +1366,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1252,48 +1376,54 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_widget_user_properties(
-        &self,
-        room_uuid: &str,
-        widget_uuid: &str,
-        user_uuid: &str,
+    pub fn delete_widget_user_properties<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
+        user_uuid: impl TryInto<crate::ids::UserUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::DeletePropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET_USER_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let widget_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET_USER_PROPERTIES,
-            "widgetUuid",
-            widget_uuid,
-            64,
-        )?;
-        let user_uuid_segment = crate::runtime::id_segment(
-            &DELETE_WIDGET_USER_PROPERTIES,
-            "userUuid",
-            user_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/",
-            &widget_uuid_segment,
-            "/users/",
-            &user_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_WIDGET_USER_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &DELETE_WIDGET_USER_PROPERTIES,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let widget_uuid: crate::ids::WidgetUuid = crate::runtime::id_arg(
+                    &DELETE_WIDGET_USER_PROPERTIES,
+                    widget_uuid,
+                )?;
+                let widget_uuid_segment = crate::runtime::segment(widget_uuid.as_str());
+                let user_uuid: crate::ids::UserUuid = crate::runtime::id_arg(
+                    &DELETE_WIDGET_USER_PROPERTIES,
+                    user_uuid,
+                )?;
+                let user_uuid_segment = crate::runtime::segment(user_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/",
+                    &widget_uuid_segment,
+                    "/users/",
+                    &user_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_WIDGET_USER_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Get the events of all classrooms of an app
     ///
@@ -1303,6 +1433,8 @@ impl crate::Client {
     ///
     /// Not safe to repeat: retried only when the request surely never reached the server.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1311,21 +1443,25 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn poll_app_events(&self) -> crate::Result<Vec<crate::events::Event>> {
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/polling/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/sequences",
-        ]
-            .concat();
-        let call = Call::new(&POLL_APP_EVENTS, path);
-        self.execute_nullable_data::<
-                crate::runtime::OneOrMany<crate::events::Event>,
-            >(call)
-            .await
-            .map(|d| d.0)
+    pub fn poll_app_events<'a>(
+        &'a self,
+    ) -> crate::Request<'a, Vec<crate::events::Event>> {
+        crate::Request::new(
+            self,
+            crate::request::decode_one_or_many::<crate::events::Event>,
+            move || {
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/polling/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/sequences",
+                ]
+                    .concat();
+                let call = Call::new(&POLL_APP_EVENTS, path);
+                Ok(call)
+            },
+        )
     }
     /// List the events of a classroom, optionally of one type
     ///
@@ -1335,6 +1471,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1343,36 +1481,41 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn list_room_events(
-        &self,
-        room_uuid: &str,
+    pub fn list_room_events<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListRoomEventsQuery,
-    ) -> crate::Result<crate::types::EventPage> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &LIST_ROOM_EVENTS,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/sequences",
-        ]
-            .concat();
-        let mut call = Call::new(&LIST_ROOM_EVENTS, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(v) = &query.next_id {
-            call.query.push(("nextId", v.to_string()));
-        }
-        if let Some(v) = &query.cmd {
-            call.query.push(("cmd", v.to_string()));
-        }
-        self.execute_data(call).await
+    ) -> crate::Request<'a, crate::types::EventPage> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::EventPage>,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &LIST_ROOM_EVENTS,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/sequences",
+                ]
+                    .concat();
+                let mut call = Call::new(&LIST_ROOM_EVENTS, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                if let Some(v) = &query.next_id {
+                    call.query.push(("nextId", v.to_string()));
+                }
+                if let Some(v) = &query.cmd {
+                    call.query.push(("cmd", v.to_string()));
+                }
+                Ok(call)
+            },
+        )
     }
     /// List the events of a classroom, optionally of one type: every page, as a stream.
     ///
@@ -1393,11 +1536,13 @@ impl crate::Client {
     /// ```
     pub fn list_room_events_pages(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListRoomEventsQuery,
     ) -> crate::pagination::Pages<crate::types::EventPage> {
         let client = self.clone();
-        let room_uuid = room_uuid.to_owned();
+        let room_uuid: Result<crate::ids::RoomUuid, crate::ids::IdError> = room_uuid
+            .try_into()
+            .map_err(Into::into);
         let query = query.clone();
         let start = query.next_id.clone();
         crate::pagination::Pages::new(
@@ -1409,7 +1554,9 @@ impl crate::Client {
                 let mut query = query.clone();
                 query.next_id = next_id;
                 Box::pin(async move {
-                    client.list_room_events(&room_uuid, &query).await
+                    let room_uuid = room_uuid
+                        .map_err(|e| e.into_error(&LIST_ROOM_EVENTS))?;
+                    client.list_room_events(room_uuid, &query).await
                 })
             },
         )
@@ -1433,7 +1580,7 @@ impl crate::Client {
     /// ```
     pub fn list_room_events_stream(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListRoomEventsQuery,
     ) -> crate::pagination::Items<crate::types::EventPage> {
         self.list_room_events_pages(room_uuid, query).items()
@@ -1446,6 +1593,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1454,42 +1603,49 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn list_widget_events(
-        &self,
-        room_uuid: &str,
-        widget_uuid: &str,
+    pub fn list_widget_events<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         query: &ListWidgetEventsQuery,
-    ) -> crate::Result<crate::types::EventPage> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &LIST_WIDGET_EVENTS,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let widget_uuid_segment = crate::runtime::id_segment(
-            &LIST_WIDGET_EVENTS,
-            "widgetUuid",
-            widget_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/",
-            &widget_uuid_segment,
-            "/sequences",
-        ]
-            .concat();
-        let mut call = Call::new(&LIST_WIDGET_EVENTS, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(v) = &query.next_id {
-            call.query.push(("nextId", v.to_string()));
-        }
-        self.execute_data(call).await
+    ) -> crate::Request<'a, crate::types::EventPage> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::EventPage>,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &LIST_WIDGET_EVENTS,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let widget_uuid: crate::ids::WidgetUuid = crate::runtime::id_arg(
+                    &LIST_WIDGET_EVENTS,
+                    widget_uuid,
+                )?;
+                let widget_uuid_segment = crate::runtime::segment(widget_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/",
+                    &widget_uuid_segment,
+                    "/sequences",
+                ]
+                    .concat();
+                let mut call = Call::new(&LIST_WIDGET_EVENTS, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                if let Some(v) = &query.next_id {
+                    call.query.push(("nextId", v.to_string()));
+                }
+                Ok(call)
+            },
+        )
     }
     /// List the events of a widget: every page, as a stream.
     ///
@@ -1510,13 +1666,20 @@ impl crate::Client {
     /// ```
     pub fn list_widget_events_pages(
         &self,
-        room_uuid: &str,
-        widget_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         query: &ListWidgetEventsQuery,
     ) -> crate::pagination::Pages<crate::types::EventPage> {
         let client = self.clone();
-        let room_uuid = room_uuid.to_owned();
-        let widget_uuid = widget_uuid.to_owned();
+        let room_uuid: Result<crate::ids::RoomUuid, crate::ids::IdError> = room_uuid
+            .try_into()
+            .map_err(Into::into);
+        let widget_uuid: Result<crate::ids::WidgetUuid, crate::ids::IdError> = widget_uuid
+            .try_into()
+            .map_err(Into::into);
         let query = query.clone();
         let start = query.next_id.clone();
         crate::pagination::Pages::new(
@@ -1529,7 +1692,11 @@ impl crate::Client {
                 let mut query = query.clone();
                 query.next_id = next_id;
                 Box::pin(async move {
-                    client.list_widget_events(&room_uuid, &widget_uuid, &query).await
+                    let room_uuid = room_uuid
+                        .map_err(|e| e.into_error(&LIST_WIDGET_EVENTS))?;
+                    let widget_uuid = widget_uuid
+                        .map_err(|e| e.into_error(&LIST_WIDGET_EVENTS))?;
+                    client.list_widget_events(room_uuid, widget_uuid, &query).await
                 })
             },
         )
@@ -1553,8 +1720,11 @@ impl crate::Client {
     /// ```
     pub fn list_widget_events_stream(
         &self,
-        room_uuid: &str,
-        widget_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        widget_uuid: impl TryInto<
+            crate::ids::WidgetUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         query: &ListWidgetEventsQuery,
     ) -> crate::pagination::Items<crate::types::EventPage> {
         self.list_widget_events_pages(room_uuid, widget_uuid, query).items()
@@ -1567,6 +1737,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1575,36 +1747,41 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn list_popup_quiz_events(
-        &self,
-        room_uuid: &str,
+    pub fn list_popup_quiz_events<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListPopupQuizEventsQuery,
-    ) -> crate::Result<crate::types::EventPage> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &LIST_POPUP_QUIZ_EVENTS,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/popupQuiz/sequences",
-        ]
-            .concat();
-        let mut call = Call::new(&LIST_POPUP_QUIZ_EVENTS, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(v) = &query.next_id {
-            call.query.push(("nextId", v.to_string()));
-        }
-        if let Some(v) = &query.count {
-            call.query.push(("count", v.to_string()));
-        }
-        self.execute_data(call).await
+    ) -> crate::Request<'a, crate::types::EventPage> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::EventPage>,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &LIST_POPUP_QUIZ_EVENTS,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/popupQuiz/sequences",
+                ]
+                    .concat();
+                let mut call = Call::new(&LIST_POPUP_QUIZ_EVENTS, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                if let Some(v) = &query.next_id {
+                    call.query.push(("nextId", v.to_string()));
+                }
+                if let Some(v) = &query.count {
+                    call.query.push(("count", v.to_string()));
+                }
+                Ok(call)
+            },
+        )
     }
     /// List the events of the pop-up quiz: every page, as a stream.
     ///
@@ -1625,11 +1802,13 @@ impl crate::Client {
     /// ```
     pub fn list_popup_quiz_events_pages(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListPopupQuizEventsQuery,
     ) -> crate::pagination::Pages<crate::types::EventPage> {
         let client = self.clone();
-        let room_uuid = room_uuid.to_owned();
+        let room_uuid: Result<crate::ids::RoomUuid, crate::ids::IdError> = room_uuid
+            .try_into()
+            .map_err(Into::into);
         let query = query.clone();
         let start = query.next_id.clone();
         crate::pagination::Pages::new(
@@ -1641,7 +1820,9 @@ impl crate::Client {
                 let mut query = query.clone();
                 query.next_id = next_id;
                 Box::pin(async move {
-                    client.list_popup_quiz_events(&room_uuid, &query).await
+                    let room_uuid = room_uuid
+                        .map_err(|e| e.into_error(&LIST_POPUP_QUIZ_EVENTS))?;
+                    client.list_popup_quiz_events(room_uuid, &query).await
                 })
             },
         )
@@ -1665,7 +1846,7 @@ impl crate::Client {
     /// ```
     pub fn list_popup_quiz_events_stream(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListPopupQuizEventsQuery,
     ) -> crate::pagination::Items<crate::types::EventPage> {
         self.list_popup_quiz_events_pages(room_uuid, query).items()
@@ -1678,6 +1859,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1686,36 +1869,41 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn list_poll_events(
-        &self,
-        room_uuid: &str,
+    pub fn list_poll_events<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListPollEventsQuery,
-    ) -> crate::Result<crate::types::EventPage> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &LIST_POLL_EVENTS,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/widgets/poll/sequences",
-        ]
-            .concat();
-        let mut call = Call::new(&LIST_POLL_EVENTS, path);
-        call.room_uuid = Some(room_uuid);
-        if let Some(v) = &query.next_id {
-            call.query.push(("nextId", v.to_string()));
-        }
-        if let Some(v) = &query.count {
-            call.query.push(("count", v.to_string()));
-        }
-        self.execute_data(call).await
+    ) -> crate::Request<'a, crate::types::EventPage> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::EventPage>,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &LIST_POLL_EVENTS,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/widgets/poll/sequences",
+                ]
+                    .concat();
+                let mut call = Call::new(&LIST_POLL_EVENTS, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                if let Some(v) = &query.next_id {
+                    call.query.push(("nextId", v.to_string()));
+                }
+                if let Some(v) = &query.count {
+                    call.query.push(("count", v.to_string()));
+                }
+                Ok(call)
+            },
+        )
     }
     /// List the events of the poll: every page, as a stream.
     ///
@@ -1736,11 +1924,13 @@ impl crate::Client {
     /// ```
     pub fn list_poll_events_pages(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListPollEventsQuery,
     ) -> crate::pagination::Pages<crate::types::EventPage> {
         let client = self.clone();
-        let room_uuid = room_uuid.to_owned();
+        let room_uuid: Result<crate::ids::RoomUuid, crate::ids::IdError> = room_uuid
+            .try_into()
+            .map_err(Into::into);
         let query = query.clone();
         let start = query.next_id.clone();
         crate::pagination::Pages::new(
@@ -1752,7 +1942,9 @@ impl crate::Client {
                 let mut query = query.clone();
                 query.next_id = next_id;
                 Box::pin(async move {
-                    client.list_poll_events(&room_uuid, &query).await
+                    let room_uuid = room_uuid
+                        .map_err(|e| e.into_error(&LIST_POLL_EVENTS))?;
+                    client.list_poll_events(room_uuid, &query).await
                 })
             },
         )
@@ -1776,7 +1968,7 @@ impl crate::Client {
     /// ```
     pub fn list_poll_events_stream(
         &self,
-        room_uuid: &str,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         query: &ListPollEventsQuery,
     ) -> crate::pagination::Items<crate::types::EventPage> {
         self.list_poll_events_pages(room_uuid, query).items()
@@ -1789,6 +1981,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1797,40 +1991,48 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn put_resource(
-        &self,
-        room_uuid: &str,
-        resource_uuid: &str,
+    pub fn put_resource<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        resource_uuid: impl TryInto<
+            crate::ids::ResourceUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         body: &crate::types::PutResourceRequest,
-    ) -> crate::Result<Option<Vec<crate::types::PublicResource>>> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &PUT_RESOURCE,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let resource_uuid_segment = crate::runtime::id_segment(
-            &PUT_RESOURCE,
-            "resourceUuid",
-            resource_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v1/rooms/",
-            &room_uuid_segment,
-            "/resources/",
-            &resource_uuid_segment,
-        ]
-            .concat();
-        let mut call = Call::new(&PUT_RESOURCE, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_nullable_data::<Option<Vec<crate::types::PublicResource>>>(call)
-            .await
+    ) -> crate::Request<'a, Option<Vec<crate::types::PublicResource>>> {
+        crate::Request::new(
+            self,
+            crate::request::decode_nullable::<Option<Vec<crate::types::PublicResource>>>,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &PUT_RESOURCE,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let resource_uuid: crate::ids::ResourceUuid = crate::runtime::id_arg(
+                    &PUT_RESOURCE,
+                    resource_uuid,
+                )?;
+                let resource_uuid_segment = crate::runtime::segment(
+                    resource_uuid.as_str(),
+                );
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v1/rooms/",
+                    &room_uuid_segment,
+                    "/resources/",
+                    &resource_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&PUT_RESOURCE, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Get the public resources
     ///
@@ -1840,6 +2042,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1848,29 +2052,34 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn list_resources(
-        &self,
-        room_uuid: &str,
-    ) -> crate::Result<Vec<crate::types::PublicResource>> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &LIST_RESOURCES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v1/rooms/",
-            &room_uuid_segment,
-            "/resources",
-        ]
-            .concat();
-        let mut call = Call::new(&LIST_RESOURCES, path);
-        call.room_uuid = Some(room_uuid);
-        self.execute_data(call).await
+    pub fn list_resources<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+    ) -> crate::Request<'a, Vec<crate::types::PublicResource>> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<Vec<crate::types::PublicResource>>,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &LIST_RESOURCES,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v1/rooms/",
+                    &room_uuid_segment,
+                    "/resources",
+                ]
+                    .concat();
+                let mut call = Call::new(&LIST_RESOURCES, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                Ok(call)
+            },
+        )
     }
     /// Delete public resources
     ///
@@ -1880,6 +2089,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1888,31 +2099,36 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_resources(
-        &self,
-        room_uuid: &str,
+    pub fn delete_resources<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::DeleteResourcesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_RESOURCES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v1/rooms/",
-            &room_uuid_segment,
-            "/resources",
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_RESOURCES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &DELETE_RESOURCES,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v1/rooms/",
+                    &room_uuid_segment,
+                    "/resources",
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_RESOURCES, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Set the extApp properties
     ///
@@ -1922,6 +2138,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1930,40 +2148,49 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn update_ext_app_properties(
-        &self,
-        room_uuid: &str,
-        ext_app_uuid: &str,
+    pub fn update_ext_app_properties<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        ext_app_uuid: impl TryInto<
+            crate::ids::ExtAppUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         body: &crate::types::UpdateExtAppPropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_EXT_APP_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let ext_app_uuid_segment = crate::runtime::id_segment(
-            &UPDATE_EXT_APP_PROPERTIES,
-            "extAppUuid",
-            ext_app_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/extApps/",
-            &ext_app_uuid_segment,
-            "/properties",
-        ]
-            .concat();
-        let mut call = Call::new(&UPDATE_EXT_APP_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &UPDATE_EXT_APP_PROPERTIES,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let ext_app_uuid: crate::ids::ExtAppUuid = crate::runtime::id_arg(
+                    &UPDATE_EXT_APP_PROPERTIES,
+                    ext_app_uuid,
+                )?;
+                let ext_app_uuid_segment = crate::runtime::segment(
+                    ext_app_uuid.as_str(),
+                );
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/extApps/",
+                    &ext_app_uuid_segment,
+                    "/properties",
+                ]
+                    .concat();
+                let mut call = Call::new(&UPDATE_EXT_APP_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
     /// Delete the extApp properties
     ///
@@ -1973,6 +2200,8 @@ impl crate::Client {
     ///
     /// Safe to repeat: retried on transient failures.
     ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
     /// # Example
     ///
     /// ```no_run
@@ -1981,39 +2210,48 @@ impl crate::Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn delete_ext_app_properties(
-        &self,
-        room_uuid: &str,
-        ext_app_uuid: &str,
+    pub fn delete_ext_app_properties<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+        ext_app_uuid: impl TryInto<
+            crate::ids::ExtAppUuid,
+            Error: Into<crate::ids::IdError>,
+        >,
         body: &crate::types::DeletePropertiesRequest,
-    ) -> crate::Result<()> {
-        let room_uuid_segment = crate::runtime::id_segment(
-            &DELETE_EXT_APP_PROPERTIES,
-            "roomUuid",
-            room_uuid,
-            64,
-        )?;
-        let ext_app_uuid_segment = crate::runtime::id_segment(
-            &DELETE_EXT_APP_PROPERTIES,
-            "extAppUuid",
-            ext_app_uuid,
-            64,
-        )?;
-        let path = [
-            "/",
-            self.region_segment(),
-            "/edu/apps/",
-            self.app_id_segment(),
-            "/v2/rooms/",
-            &room_uuid_segment,
-            "/extApps/",
-            &ext_app_uuid_segment,
-            "/properties",
-        ]
-            .concat();
-        let mut call = Call::new(&DELETE_EXT_APP_PROPERTIES, path);
-        call.room_uuid = Some(room_uuid);
-        call.json(&body)?;
-        self.execute_unit(call).await
+    ) -> crate::Request<'a, ()> {
+        crate::Request::new(
+            self,
+            crate::request::decode_unit,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &DELETE_EXT_APP_PROPERTIES,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let ext_app_uuid: crate::ids::ExtAppUuid = crate::runtime::id_arg(
+                    &DELETE_EXT_APP_PROPERTIES,
+                    ext_app_uuid,
+                )?;
+                let ext_app_uuid_segment = crate::runtime::segment(
+                    ext_app_uuid.as_str(),
+                );
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                    "/extApps/",
+                    &ext_app_uuid_segment,
+                    "/properties",
+                ]
+                    .concat();
+                let mut call = Call::new(&DELETE_EXT_APP_PROPERTIES, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                call.json(&body)?;
+                Ok(call)
+            },
+        )
     }
 }
