@@ -209,6 +209,24 @@ impl Client {
         self.execute(call, |_| Ok(())).await
     }
 
+    /// Runs a call whose response has no `data`, where the statuses in `alternatives` are outcomes
+    /// the spec marks with `x-outcome`, not errors: `None` for the success, else the status.
+    pub(crate) async fn execute_outcome(
+        &self,
+        call: Call<'_>,
+        alternatives: &[u16],
+    ) -> Result<Option<u16>> {
+        match self.execute_unit(call).await {
+            Ok(()) => Ok(None),
+            // Whatever the body of such an answer, its status is the outcome.
+            Err(err @ (Error::Api(_) | Error::Decode(_))) => match err.status() {
+                Some(status) if alternatives.contains(&status) => Ok(Some(status)),
+                _ => Err(err),
+            },
+            Err(err) => Err(err),
+        }
+    }
+
     /// Runs a call and decodes the envelope's `data`.
     pub(crate) async fn execute_data<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T> {
         self.execute(call, |data| match data {

@@ -678,3 +678,56 @@ async fn secrets_appear_nowhere_a_person_reads() {
         assert!(!text.contains(token), "token leaked: {text}");
     }
 }
+
+#[tokio::test]
+async fn create_room_409_is_the_already_exists_outcome_whatever_its_body() {
+    use classroom_api::operations::CreateRoomOutcome;
+    let body = CreateRoomRequest::new("Math 101", RoomType::SmallClass);
+    for answer in [
+        json(409, r#"{"code":409,"msg":"Room already exists","ts":1}"#),
+        json(409, r#"{"code":30409999,"ts":1}"#),
+        ResponseTemplate::new(409),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(answer)
+            .mount(&server)
+            .await;
+        let outcome = client(&server.uri()).create_room("room-1", &body).await;
+        assert_eq!(outcome.unwrap(), CreateRoomOutcome::AlreadyExists);
+        assert_eq!(requests(&server).await.len(), 1, "a 409 is not repeated");
+    }
+    // Other statuses stay errors.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(400, r#"{"code":400,"msg":"bad","ts":1}"#))
+        .mount(&server)
+        .await;
+    let err = client(&server.uri())
+        .create_room("room-1", &body)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::BadRequest));
+}
+
+#[tokio::test]
+async fn create_room_is_repeated_after_a_503_and_reports_what_the_repeat_found() {
+    use classroom_api::operations::CreateRoomOutcome;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(503, r#"{"code":503,"msg":"busy","ts":1}"#))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(json(409, r#"{"code":409,"msg":"exists","ts":1}"#))
+        .mount(&server)
+        .await;
+    let body = CreateRoomRequest::new("Math 101", RoomType::SmallClass);
+    let outcome = client(&server.uri())
+        .create_room("room-1", &body)
+        .await
+        .unwrap();
+    assert_eq!(outcome, CreateRoomOutcome::AlreadyExists);
+    assert_eq!(requests(&server).await.len(), 2);
+}

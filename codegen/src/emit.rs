@@ -670,6 +670,7 @@ fn operations_file(model: &Model) -> TokenStream {
         .operations
         .iter()
         .filter_map(|op| query_struct(&p, op));
+    let outcomes = model.operations.iter().filter_map(outcome_enum);
     let methods = model.operations.iter().map(|op| {
         let mut tokens = method_tokens(&p, op);
         if let Some(paged) = paged_method_tokens(&p, model, op) {
@@ -688,10 +689,40 @@ fn operations_file(model: &Model) -> TokenStream {
 
         #(#queries)*
 
+        #(#outcomes)*
+
         impl crate::Client {
             #(#methods)*
         }
     }
+}
+
+fn outcome_enum_name(op: &Operation) -> syn::Ident {
+    format_ident!("{}Outcome", crate::model::camel_ident(&op.id))
+}
+
+/// The enum of an operation's outcomes (`x-outcome`), when it has more than its success.
+fn outcome_enum(op: &Operation) -> Option<TokenStream> {
+    if op.outcomes.is_empty() {
+        return None;
+    }
+    let name = outcome_enum_name(op);
+    let d = format!(
+        " What [`Client::{}`](crate::Client::{}) did: each variant is an answer of the server that is not an error.",
+        op.method_name, op.method_name
+    );
+    let variants = op.outcomes.iter().map(|o| {
+        let v = format_ident!("{}", o.name);
+        let vd = format!(" HTTP {}: {}", o.status, o.doc.trim());
+        quote!(#[doc = #vd] #v,)
+    });
+    Some(quote! {
+        #[doc = #d]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum #name {
+            #(#variants)*
+        }
+    })
 }
 
 fn optional_query(op: &Operation) -> Vec<&crate::model::Param> {
@@ -892,6 +923,27 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
             quote!(crate::Result<()>),
             quote!(self.execute_unit(call).await),
         ),
+    };
+    let (ret, exec) = if op.outcomes.is_empty() {
+        (ret, exec)
+    } else {
+        let name = outcome_enum_name(op);
+        let success = format_ident!("{}", op.outcomes[0].name);
+        let others = op.outcomes[1..]
+            .iter()
+            .map(|o| Literal::u16_unsuffixed(o.status));
+        let arms = op.outcomes[1..].iter().map(|o| {
+            let status = Literal::u16_unsuffixed(o.status);
+            let v = format_ident!("{}", o.name);
+            quote!(Some(#status) => #name::#v,)
+        });
+        (
+            quote!(crate::Result<#name>),
+            quote!(self.execute_outcome(call, &[#(#others),*]).await.map(|status| match status {
+                #(#arms)*
+                _ => #name::#success,
+            })),
+        )
     };
     // Docs: summary, description, the HTTP line, retry rule, an example.
     let mut text = String::new();

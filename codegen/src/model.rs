@@ -199,8 +199,23 @@ pub struct Operation {
     pub data_required: bool,
     /// The success status code.
     pub success_status: String,
+    /// Outcomes of a call that are not errors (`x-outcome` on responses), the success first;
+    /// empty when the operation has only its success.
+    pub outcomes: Vec<OutcomeDef>,
     /// `deprecated: true`.
     pub deprecated: bool,
+}
+
+/// One outcome of a call (`x-outcome: Name` on a response): the success, or another status that
+/// the documents describe as a normal answer (createRoom's 409, "the room already exists").
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeDef {
+    /// HTTP status.
+    pub status: u16,
+    /// UpperCamel variant name.
+    pub name: String,
+    /// The response's `description`.
+    pub doc: String,
 }
 
 /// A path or query parameter.
@@ -1318,6 +1333,7 @@ impl<'a> ModelBuilder<'a> {
             Some(rb) => self.request_body(rb, &format!("{pointer}/requestBody"), &id),
         };
         let (success_status, data, data_required) = self.responses(op, pointer, &id)?;
+        let outcomes = self.outcomes(op, pointer, &success_status, data.is_some());
         let idempotent = op
             .extensions
             .get("x-idempotent")
@@ -1338,6 +1354,7 @@ impl<'a> ModelBuilder<'a> {
             data,
             data_required,
             success_status,
+            outcomes,
             deprecated: op.deprecated,
             id,
         })
@@ -1575,6 +1592,87 @@ impl<'a> ModelBuilder<'a> {
             data.as_ref().map(|(t, _)| t.clone()),
             data.is_some_and(|(_, r)| r),
         ))
+    }
+
+    /// The responses marked `x-outcome`, the success first; empty when none is marked.
+    fn outcomes(
+        &mut self,
+        op: &'a openapiv3::Operation,
+        pointer: &str,
+        success_status: &str,
+        has_data: bool,
+    ) -> Vec<OutcomeDef> {
+        let responses_ptr = format!("{pointer}/responses");
+        let mut outcomes = Vec::new();
+        let mut success_marked = false;
+        for (status, response) in &op.responses.responses {
+            let ReferenceOr::Item(response) = response else {
+                continue;
+            };
+            let Some(name) = response.extensions.get("x-outcome") else {
+                continue;
+            };
+            let ptr = format!(
+                "{responses_ptr}/{}/x-outcome",
+                escape_token(&status.to_string())
+            );
+            let (StatusCode::Code(code), Some(name)) = (status, name.as_str()) else {
+                self.diag(
+                    ptr,
+                    "`x-outcome` must be a name on a response with one status code",
+                    Some("write `x-outcome: AlreadyExists` on a response such as `'409'`"),
+                );
+                continue;
+            };
+            if camel_ident(name) != name {
+                self.diag(
+                    &ptr,
+                    format!("`x-outcome` `{name}` is not an UpperCamel name"),
+                    Some("use an UpperCamel name such as `AlreadyExists`"),
+                );
+                continue;
+            }
+            let outcome = OutcomeDef {
+                status: *code,
+                name: name.to_owned(),
+                doc: response.description.clone(),
+            };
+            if code.to_string() == success_status {
+                success_marked = true;
+                outcomes.insert(0, outcome);
+            } else {
+                outcomes.push(outcome);
+            }
+        }
+        if outcomes.is_empty() {
+            return outcomes;
+        }
+        if !success_marked {
+            self.diag(
+                &responses_ptr,
+                "responses marked `x-outcome` need the success response marked too",
+                Some("add `x-outcome: Created` (or another name) to the success response"),
+            );
+            return Vec::new();
+        }
+        if has_data {
+            self.diag(
+                &responses_ptr,
+                "`x-outcome` is supported only on operations whose success has no `data`",
+                None,
+            );
+            return Vec::new();
+        }
+        let names: BTreeSet<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
+        if names.len() != outcomes.len() {
+            self.diag(
+                &responses_ptr,
+                "two responses have the same `x-outcome`",
+                None,
+            );
+            return Vec::new();
+        }
+        outcomes
     }
 
     fn response_schema(

@@ -1,4 +1,4 @@
-//! The 27 operations of the spec, as synchronous functions over the state.
+//! The 28 operations of the spec, as synchronous functions over the state.
 //!
 //! Each takes the state and the decoded request ([`Req`]) and answers a success (with the
 //! envelope's `data`) or a documented failure. The router (`routes.rs`) has already checked the
@@ -130,12 +130,12 @@ pub(crate) fn create_room(state: &mut State, req: &Req) -> Outcome {
     let room_type = body
         .room_type
         .value()
-        .filter(|t| [0, 2, 4].contains(t))
-        .ok_or_else(|| Failure::bad_request("roomType must be 0, 2 or 4"))?;
+        .filter(|t| [0, 2, 4, 10].contains(t))
+        .ok_or_else(|| Failure::bad_request("roomType must be 0, 2, 4 or 10"))?;
     let key = req.room_key()?;
-    // The documents do not say what a second create does: it succeeds and changes nothing.
+    // The reference: 409 when the room already exists; the existing room is left as it is.
     if state.rooms.contains_key(&key) {
-        return Ok(Success::empty());
+        return Err(Failure::room_exists());
     }
     let mut schedule = Schedule::default();
     if let Some(s) = body
@@ -176,6 +176,11 @@ pub(crate) fn create_room(state: &mut State, req: &Req) -> Outcome {
     );
     state.rooms.insert(key, room);
     Ok(Success::empty())
+}
+
+pub(crate) fn get_room(state: &mut State, req: &Req) -> Outcome {
+    let room = room(state, req)?;
+    Ok(Success::data(room.info_json()))
 }
 
 pub(crate) fn set_room_state(state: &mut State, req: &Req) -> Outcome {

@@ -1,4 +1,4 @@
-//! The router: the spec's 27 operations at their exact path templates, the `/_emulator` admin
+//! The router: the spec's 28 operations at their exact path templates, the `/_emulator` admin
 //! endpoints, and a 404/405 envelope for everything else.
 
 use std::collections::BTreeMap;
@@ -59,7 +59,8 @@ pub(crate) struct Route {
 const ROOM: &str = "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}";
 
 /// The operationIds of the spec, in its order.
-pub const OPERATIONS: [&str; 27] = [
+pub const OPERATIONS: [&str; 28] = [
+    "getRoom",
     "createRoom",
     "setRoomState",
     "updateRoomProperties",
@@ -97,6 +98,7 @@ pub(crate) fn routes() -> Vec<Route> {
         handler,
     };
     vec![
+        r("getRoom", Method::GET, "", ops::get_room),
         r("createRoom", Method::POST, "", ops::create_room),
         r(
             "setRoomState",

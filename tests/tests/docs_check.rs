@@ -43,6 +43,7 @@ fn the_real_documents_report_nothing_beyond_the_exceptions() {
                 Kind::OperationMissing,
                 "GET /edu/apps/{appId}/v2/rooms/{roomUUid}/widgets/poll/sequences"
             ),
+            (Kind::OperationUndocumented, "getRoom"),
         ]
     );
 }

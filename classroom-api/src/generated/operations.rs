@@ -2,13 +2,23 @@
 //! One method on [`Client`](crate::Client) per operation of the spec, and a description of each.
 use crate::runtime::{Call, OperationInfo};
 
+/// `GET /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}` (getRoom).
+pub const GET_ROOM: OperationInfo = OperationInfo {
+    id: "getRoom",
+    method: "GET",
+    path: "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}",
+    tag: "rooms",
+    idempotent: true,
+    has_body: false,
+};
+
 /// `POST /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}` (createRoom).
 pub const CREATE_ROOM: OperationInfo = OperationInfo {
     id: "createRoom",
     method: "POST",
     path: "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}",
     tag: "rooms",
-    idempotent: false,
+    idempotent: true,
     has_body: true,
 };
 
@@ -274,6 +284,7 @@ pub const DELETE_EXT_APP_PROPERTIES: OperationInfo = OperationInfo {
 
 /// Every operation of the spec, in spec order.
 pub const ALL: &[&OperationInfo] = &[
+    &GET_ROOM,
     &CREATE_ROOM,
     &SET_ROOM_STATE,
     &UPDATE_ROOM_PROPERTIES,
@@ -412,14 +423,62 @@ impl ListPollEventsQuery {
     }
 }
 
+/// What [`Client::create_room`](crate::Client::create_room) did: each variant is an answer of the server that is not an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateRoomOutcome {
+    /// HTTP 200: The classroom was created.
+    Created,
+    /// HTTP 409: A classroom with this roomUuid already exists; users can join it. The reference gives no business code and no body for this answer.
+    AlreadyExists,
+}
+
 impl crate::Client {
+    /// Query a classroom
+    ///
+    /// Returns the classroom: its name, uuid, creation time and state, and its room properties (room type, schedule, and the widgets with their credentials). Only the English reference of 2026-01-19 documents it; its example elides many members with "...", which this spec describes as free-form objects.
+    ///
+    /// `GET /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}` (operation `getRoom`).
+    ///
+    /// Safe to repeat: retried on transient failures.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+    /// let data = client.get_room("room-1").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn get_room(
+        &self,
+        room_uuid: &str,
+    ) -> crate::Result<crate::types::RoomInfo> {
+        let room_uuid_segment = crate::runtime::id_segment(
+            &GET_ROOM,
+            "roomUuid",
+            room_uuid,
+            64,
+        )?;
+        let path = [
+            "/",
+            self.region_segment(),
+            "/edu/apps/",
+            self.app_id_segment(),
+            "/v2/rooms/",
+            &room_uuid_segment,
+        ]
+            .concat();
+        let mut call = Call::new(&GET_ROOM, path);
+        call.room_uuid = Some(room_uuid);
+        self.execute_data(call).await
+    }
     /// Create a classroom
     ///
-    /// Creates a classroom. A classroom is kept for 5 days after it is created. Not idempotent: the documents do not say what a second call with the same roomUuid does.
+    /// Creates a classroom. A classroom is kept for 5 days after it is created. The server answers 200 when it created the classroom and 409 when a classroom with this roomUuid already exists (English reference 2026-01-19); both are outcomes of the call, not errors. Because the caller chooses the roomUuid, a repeat cannot create a second classroom, so the call is safe to repeat: a repeat after a lost answer reports that the classroom already exists, although the first attempt may have been the one that created it.
     ///
     /// `POST /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}` (operation `createRoom`).
     ///
-    /// Not safe to repeat: retried only when the request surely never reached the server.
+    /// Safe to repeat: retried on transient failures.
     ///
     /// # Example
     ///
@@ -433,7 +492,7 @@ impl crate::Client {
         &self,
         room_uuid: &str,
         body: &crate::types::CreateRoomRequest,
-    ) -> crate::Result<()> {
+    ) -> crate::Result<CreateRoomOutcome> {
         let room_uuid_segment = crate::runtime::id_segment(
             &CREATE_ROOM,
             "roomUuid",
@@ -452,7 +511,12 @@ impl crate::Client {
         let mut call = Call::new(&CREATE_ROOM, path);
         call.room_uuid = Some(room_uuid);
         call.json(&body)?;
-        self.execute_unit(call).await
+        self.execute_outcome(call, &[409])
+            .await
+            .map(|status| match status {
+                Some(409) => CreateRoomOutcome::AlreadyExists,
+                _ => CreateRoomOutcome::Created,
+            })
     }
     /// Set the classroom state
     ///

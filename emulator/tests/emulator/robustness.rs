@@ -135,7 +135,7 @@ async fn unknown_paths_methods_and_regions_answer_the_envelope() {
     assert_eq!((status, reply["code"].as_i64()), (405, Some(405)));
     let (status, _, reply) = raw(
         &emu,
-        "GET",
+        "DELETE",
         &room_path(&emu, "r").replace("/cn/", "/mars/"),
         None,
     )
@@ -143,7 +143,7 @@ async fn unknown_paths_methods_and_regions_answer_the_envelope() {
     assert_eq!(
         (status, reply["code"].as_i64()),
         (405, Some(405)),
-        "GET on the createRoom path"
+        "DELETE on the room path"
     );
     let (status, _, reply) = raw(
         &emu,
@@ -344,7 +344,7 @@ async fn random_bodies_never_break_the_emulator() {
         answered += 1;
     }
     assert_eq!(answered, 400);
-    assert!(OPERATIONS.len() == 27);
+    assert!(OPERATIONS.len() == 28);
     let _ = client.poll_app_events().await.expect("still serving");
     assert_responses_match_spec(&emu);
 }
