@@ -5,6 +5,8 @@
 //! `<method>_stream` method yielding [`Items`]: `list_room_events_pages`,
 //! `list_room_events_stream`, `list_recordings_stream`, and so on. Both start from the query's
 //! `next_id` (the first page when it is unset) and end after the page whose `nextId` is null.
+//! A stream from the first page whose pages say how many entries exist (`total`) does not end
+//! silently before it has them all: a last page without `nextId` is then followed by an error.
 //!
 //! A failed page is yielded as an `Err` once, and the stream ends there. To resume, start a new
 //! stream from [`Pages::next_id`] or [`Items::resume_from`]: nothing is skipped.
@@ -59,6 +61,18 @@ pub trait Page {
 
     /// The entries of `list`, in order (empty when the server sent none).
     fn into_items(self) -> Vec<Self::Item>;
+
+    /// How many entries the whole listing has, when the page says (`total`); a stream that
+    /// started at the first page and gets no `nextId` before that many entries ends with an error
+    /// rather than silently.
+    fn total(&self) -> Option<u64> {
+        None
+    }
+
+    /// How many entries this page has, when known without consuming it.
+    fn item_count(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// The future of one page, as [`Pages::new`] takes it.
@@ -75,6 +89,9 @@ pub struct Pages<P> {
     fetch: Box<dyn FnMut(Option<String>) -> PageFuture<P> + Send>,
     next_id: Option<String>,
     state: State<P>,
+    /// Entries yielded so far, while the stream started at the first page and every page said
+    /// how many entries it had; `None` otherwise.
+    seen: Option<u64>,
 }
 
 enum State<P> {
@@ -82,6 +99,11 @@ enum State<P> {
     Fetching(PageFuture<P>),
     /// The last page named itself as the next one: an error comes next.
     Repeated,
+    /// The last page had no `nextId` although `total` says more entries exist: an error comes next.
+    Incomplete {
+        total: u64,
+        seen: u64,
+    },
     Done,
 }
 
@@ -112,6 +134,7 @@ impl<P: Page> Pages<P> {
         Pages {
             op,
             fetch: Box::new(fetch),
+            seen: start.is_none().then_some(0),
             next_id: start,
             state: State::Idle,
         }
@@ -139,15 +162,19 @@ impl<P: Page> Pages<P> {
     }
 
     fn repeated(&self, cursor: &str) -> Error {
+        self.error(format!(
+            "the page fetched with nextId {cursor:?} has the same nextId: the listing would repeat forever"
+        ))
+    }
+
+    fn error(&self, reason: String) -> Error {
         Error::Decode(Box::new(DecodeError {
             operation: self.op.id,
             path: String::new(),
             status: 200,
             content_type: None,
             body_prefix: String::new(),
-            reason: format!(
-                "the page fetched with nextId {cursor:?} has the same nextId: the listing would repeat forever"
-            ),
+            reason,
             request_id: None,
         }))
     }
@@ -165,6 +192,13 @@ impl<P: Page> Stream for Pages<P> {
                     this.state = State::Done;
                     let cursor = this.next_id.clone().unwrap_or_default();
                     return Poll::Ready(Some(Err(this.repeated(&cursor))));
+                }
+                State::Incomplete { total, seen } => {
+                    let reason = format!(
+                        "the listing has {total} entries (total) but the page after entry {seen} has no nextId"
+                    );
+                    this.state = State::Done;
+                    return Poll::Ready(Some(Err(this.error(reason))));
                 }
                 State::Idle => {
                     let future = (this.fetch)(this.next_id.clone());
@@ -184,8 +218,19 @@ impl<P: Page> Stream for Pages<P> {
                         }
                     };
                     let next = page.next_id().filter(|n| !n.is_empty()).map(str::to_owned);
+                    this.seen = this
+                        .seen
+                        .zip(page.item_count())
+                        .map(|(seen, n)| seen.saturating_add(n as u64));
+                    let missing = match (this.seen, page.total()) {
+                        (Some(seen), Some(total)) if seen < total => Some((total, seen)),
+                        _ => None,
+                    };
                     this.state = match &next {
-                        None => State::Done,
+                        None => match missing {
+                            Some((total, seen)) => State::Incomplete { total, seen },
+                            None => State::Done,
+                        },
                         Some(next) if Some(next) == this.next_id.as_ref() => State::Repeated,
                         Some(_) => State::Idle,
                     };
@@ -214,7 +259,7 @@ impl<P> fmt::Debug for Pages<P> {
                 &match self.state {
                     State::Idle => "idle",
                     State::Fetching(_) => "fetching",
-                    State::Repeated | State::Done => "done",
+                    State::Repeated | State::Incomplete { .. } | State::Done => "done",
                 },
             )
             .finish()

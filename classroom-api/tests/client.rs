@@ -731,3 +731,37 @@ async fn create_room_is_repeated_after_a_503_and_reports_what_the_repeat_found()
     assert_eq!(outcome, CreateRoomOutcome::AlreadyExists);
     assert_eq!(requests(&server).await.len(), 2);
 }
+
+#[tokio::test]
+async fn set_recording_state_finds_streaming_url_in_data_or_beside_it() {
+    use classroom_api::types::RecordingState;
+    let beside = r#"{"code":0,"ts":1610450153520,"streamingUrl":{"rtmp":"rtmp://cdn/a","flv":"https://cdn/a.flv","hls":"https://cdn/a.m3u8"}}"#;
+    let inside = r#"{"code":0,"msg":"Success","ts":1,"data":{"recordId":"r1","state":1,"streamingUrl":{"rtmp":"rtmp://cdn/a","flv":"https://cdn/a.flv","hls":"https://cdn/a.m3u8"}}}"#;
+    let both = r#"{"code":0,"ts":1,"data":{"recordId":"r1","streamingUrl":{"rtmp":"rtmp://cdn/a","flv":"https://cdn/a.flv","hls":"https://cdn/a.m3u8"}},"streamingUrl":{"rtmp":"rtmp://other"}}"#;
+    for body in [beside, inside, both] {
+        let server = MockServer::start().await;
+        Mock::given(method("PUT"))
+            .respond_with(json(200, body))
+            .mount(&server)
+            .await;
+        let result = client(&server.uri())
+            .set_recording_state("room-1", RecordingState::Started, None)
+            .await
+            .unwrap()
+            .expect("the response carries the recording");
+        let url = result.streaming_url.expect("streamingUrl");
+        assert_eq!(url.rtmp.as_deref(), Some("rtmp://cdn/a"), "{body}");
+        assert_eq!(url.hls.as_deref(), Some("https://cdn/a.m3u8"), "{body}");
+    }
+    // Without either, there is still no data.
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(json(200, r#"{"code":0,"ts":1}"#))
+        .mount(&server)
+        .await;
+    let result = client(&server.uri())
+        .set_recording_state("room-1", RecordingState::Started, None)
+        .await
+        .unwrap();
+    assert_eq!(result, None);
+}

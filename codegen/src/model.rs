@@ -199,6 +199,10 @@ pub struct Operation {
     pub data_required: bool,
     /// The success status code.
     pub success_status: String,
+    /// Members of the success envelope beside `data` that `data` also has (setRecordingState's
+    /// `streamingUrl`, which the example puts beside `code`): the client moves them into `data`
+    /// when `data` lacks them.
+    pub hoisted: Vec<String>,
     /// Outcomes of a call that are not errors (`x-outcome` on responses), the success first;
     /// empty when the operation has only its success.
     pub outcomes: Vec<OutcomeDef>,
@@ -1332,7 +1336,7 @@ impl<'a> ModelBuilder<'a> {
             None => None,
             Some(rb) => self.request_body(rb, &format!("{pointer}/requestBody"), &id),
         };
-        let (success_status, data, data_required) = self.responses(op, pointer, &id)?;
+        let (success_status, data, data_required, hoisted) = self.responses(op, pointer, &id)?;
         let outcomes = self.outcomes(op, pointer, &success_status, data.is_some());
         let idempotent = op
             .extensions
@@ -1354,6 +1358,7 @@ impl<'a> ModelBuilder<'a> {
             data,
             data_required,
             success_status,
+            hoisted,
             outcomes,
             deprecated: op.deprecated,
             id,
@@ -1512,13 +1517,14 @@ impl<'a> ModelBuilder<'a> {
         })
     }
 
-    /// The success status, the type of the envelope's `data`, and whether `data` is required.
+    /// The success status, the type of the envelope's `data`, whether `data` is required, and the
+    /// envelope's other members beside `data`.
     fn responses(
         &mut self,
         op: &'a openapiv3::Operation,
         pointer: &str,
         id: &str,
-    ) -> Option<(String, Option<TypeRef>, bool)> {
+    ) -> Option<(String, Option<TypeRef>, bool, Vec<String>)> {
         let responses_ptr = format!("{pointer}/responses");
         let mut success = Vec::new();
         let mut error_schemas: Vec<(String, Option<String>)> = Vec::new();
@@ -1576,7 +1582,7 @@ impl<'a> ModelBuilder<'a> {
         let (status, response) = success.remove(0);
         let resp_ptr = format!("{responses_ptr}/{}", escape_token(&status));
         let Some((schema, media_count)) = self.response_schema(response) else {
-            return Some((status, None, false));
+            return Some((status, None, false, Vec::new()));
         };
         if media_count > 1 {
             self.diag(
@@ -1589,8 +1595,9 @@ impl<'a> ModelBuilder<'a> {
         let data = self.envelope_data(schema, &schema_ptr, id);
         Some((
             status,
-            data.as_ref().map(|(t, _)| t.clone()),
-            data.is_some_and(|(_, r)| r),
+            data.as_ref().map(|(t, _, _)| t.clone()),
+            data.as_ref().is_some_and(|(_, r, _)| *r),
+            data.map(|(_, _, beside)| beside).unwrap_or_default(),
         ))
     }
 
@@ -1699,7 +1706,7 @@ impl<'a> ModelBuilder<'a> {
         schema: &'a ReferenceOr<Schema>,
         pointer: &str,
         id: &str,
-    ) -> Option<(TypeRef, bool)> {
+    ) -> Option<(TypeRef, bool, Vec<String>)> {
         let (name, schema) = match schema {
             ReferenceOr::Item(s) => (None, s),
             ReferenceOr::Reference { reference } => match self.component(reference) {
@@ -1738,7 +1745,13 @@ impl<'a> ModelBuilder<'a> {
         if matches!(ty, TypeRef::Json | TypeRef::Object) {
             None
         } else {
-            Some((ty, merged.required.contains("data")))
+            let beside: Vec<String> = merged
+                .properties
+                .keys()
+                .filter(|k| !matches!(k.as_str(), "code" | "msg" | "ts" | "data"))
+                .cloned()
+                .collect();
+            Some((ty, merged.required.contains("data"), beside))
         }
     }
 }

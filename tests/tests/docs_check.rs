@@ -24,14 +24,6 @@ fn the_real_documents_report_nothing_beyond_the_exceptions() {
         excepted,
         [
             (
-                Kind::ResponseFieldMissing,
-                "listRecordings response data.list.nextId"
-            ),
-            (
-                Kind::ResponseFieldMissing,
-                "listRecordings response data.list.total"
-            ),
-            (
                 Kind::OperationDuplicate,
                 "PUT /{region}/edu/apps/{appId}/v2/rooms/{roomUUid}/records/states/{state}"
             ),

@@ -895,7 +895,7 @@ impl crate::Client {
     }
     /// Set the recording state
     ///
-    /// Starts (state 1) or stops (state 0) recording a classroom. Without a mode the composite recording mode records the teacher's audio and video only (M3U8 and TS files); mode web records a web page (MP4 files, a new file every 2 hours or 2 GB). The response data carries the recording identifiers; the document's example instead puts streamingUrl beside code and ts, without msg and data, and this spec accepts both.
+    /// Starts (state 1) or stops (state 0) recording a classroom. Without a mode the composite recording mode records the teacher's audio and video only (M3U8 and TS files); mode web records a web page (MP4 files, a new file every 2 hours or 2 GB). The response data carries the recording identifiers; the document's example instead puts streamingUrl beside code and ts, without msg and data, and this spec accepts both; a member of the envelope beside data that data also has is moved into data by the client.
     ///
     /// `PUT /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/{state}` (operation `setRecordingState`).
     ///
@@ -937,6 +937,7 @@ impl crate::Client {
         if let Some(body) = body {
             call.json(&body)?;
         }
+        call.hoist = &["streamingUrl"];
         self.execute_nullable_data::<Option<crate::types::RecordingStateResult>>(call)
             .await
     }

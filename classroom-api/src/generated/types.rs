@@ -602,6 +602,12 @@ impl crate::pagination::Page for EventPage {
     fn into_items(self) -> Vec<Self::Item> {
         self.list.unwrap_or_default()
     }
+    fn total(&self) -> Option<u64> {
+        self.total.and_then(|t| u64::try_from(t).ok())
+    }
+    fn item_count(&self) -> Option<usize> {
+        Some(self.list.as_deref().unwrap_or_default().len())
+    }
 }
 
 /// A user as events name it (operator, fromUser).
@@ -2808,6 +2814,12 @@ pub struct Recording {
     /// true when the recording failed: a recording started with retryTimeout that did not report ready in time is stopped and marked unready.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unready: Option<bool>,
+    /// Start ID of the next batch, where the table places it (inside each entry); null when there is none. The example has it beside list (RecordingPage.nextId).
+    #[serde(rename = "nextId", default, skip_serializing_if = "Option::is_none")]
+    pub next_id: Option<String>,
+    /// Total number of recordings, where the table places it (inside each entry). The example has it beside list (RecordingPage.total).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
 }
 
 impl Recording {
@@ -2834,6 +2846,8 @@ impl Recording {
             url: None,
             record_details: None,
             unready: None,
+            next_id: None,
+            total: None,
         }
     }
     /// Sets `appId`.
@@ -2935,6 +2949,18 @@ impl Recording {
         self.unready = Some(value);
         self
     }
+    /// Sets `nextId`.
+    #[must_use]
+    pub fn with_next_id(mut self, value: impl Into<String>) -> Self {
+        self.next_id = Some(value.into());
+        self
+    }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: i64) -> Self {
+        self.total = Some(value);
+        self
+    }
 }
 
 impl Default for Recording {
@@ -3004,7 +3030,7 @@ impl std::str::FromStr for RecordingMode {
     }
 }
 
-/// One batch of recordings. The table nests nextId, total and unready inside each list entry and puts webRecordUrlQuery beside list; the example puts total beside list. This spec puts the batch fields (nextId, total, count, webRecordUrlQuery) here and unready on each entry.
+/// One batch of recordings. The table nests nextId, total and unready inside each list entry and puts webRecordUrlQuery beside list; the example puts total beside list. Both places of nextId and total are described: here, and on each entry (Recording.nextId, Recording.total). The client follows the batch's nextId, else the last entry's.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecordingPage {
@@ -3085,10 +3111,36 @@ impl Default for RecordingPage {
 impl crate::pagination::Page for RecordingPage {
     type Item = crate::types::Recording;
     fn next_id(&self) -> Option<&str> {
-        self.next_id.as_deref()
+        self.next_id
+            .as_deref()
+            .or_else(|| {
+                self
+                    .list
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .rev()
+                    .find_map(|e| e.next_id.as_deref())
+            })
     }
     fn into_items(self) -> Vec<Self::Item> {
         self.list.unwrap_or_default()
+    }
+    fn total(&self) -> Option<u64> {
+        self.total
+            .or_else(|| {
+                self
+                    .list
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .rev()
+                    .find_map(|e| e.total)
+            })
+            .and_then(|t| u64::try_from(t).ok())
+    }
+    fn item_count(&self) -> Option<usize> {
+        Some(self.list.as_deref().unwrap_or_default().len())
     }
 }
 
