@@ -853,6 +853,15 @@ fn method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> TokenStream {
             literal.push_str(seg);
             continue;
         };
+        let constant = op
+            .path_params
+            .iter()
+            .find(|pp| pp.name == pname)
+            .and_then(|pp| pp.constant.as_deref());
+        if let Some(value) = constant {
+            literal.push_str(value);
+            continue;
+        }
         pieces.push(quote!(#literal));
         literal.clear();
         let Some(param) = op.path_params.iter().find(|pp| pp.name == pname) else {

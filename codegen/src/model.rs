@@ -239,6 +239,9 @@ pub struct Param {
     pub id_max_len: Option<u64>,
     /// Supplied by the client rather than by the caller (`region`, `appId`).
     pub bound: Option<Bound>,
+    /// The only value an inline single-value `enum` allows (a path parameter that is a constant
+    /// of its operation, such as updateRecording's `state` 1): written into the path, not asked.
+    pub constant: Option<String>,
     /// Constraints (for the diff).
     pub constraints: Constraints,
 }
@@ -1374,6 +1377,7 @@ impl<'a> ModelBuilder<'a> {
         };
         let mut constraints = Constraints::default();
         let mut id_max_len = None;
+        let mut constant = None;
         let mut doc = data.description.clone().unwrap_or_default();
         let ty = match &data.format {
             ParameterSchemaOrContent::Schema(s) => {
@@ -1399,6 +1403,13 @@ impl<'a> ModelBuilder<'a> {
                 match s_ref {
                     ReferenceOr::Reference { reference } => {
                         self.type_of_ref(reference, &format!("{pointer}/schema"))
+                    }
+                    ReferenceOr::Item(schema) if single_value(schema).is_some() => {
+                        constant = single_value(schema);
+                        match &schema.schema_kind {
+                            SchemaKind::Type(Type::Integer(_)) => TypeRef::Integer,
+                            _ => TypeRef::String,
+                        }
                     }
                     ReferenceOr::Item(schema) => {
                         if self
@@ -1443,6 +1454,7 @@ impl<'a> ModelBuilder<'a> {
             doc,
             id_max_len,
             bound,
+            constant,
             constraints,
         }
     }
@@ -1778,6 +1790,24 @@ fn fold_envelope_fields(events: &mut EventUnion, types: &BTreeMap<String, TypeDe
             .map(|e| e.json_name.clone())
             .collect();
     }
+}
+
+/// The value of an integer or string schema whose `enum` has exactly one value, when it needs
+/// no percent-encoding in a path.
+fn single_value(schema: &Schema) -> Option<String> {
+    let value = match &schema.schema_kind {
+        SchemaKind::Type(Type::Integer(t)) => match t.enumeration.as_slice() {
+            [Some(v)] => Some(v.to_string()),
+            _ => None,
+        },
+        SchemaKind::Type(Type::String(t)) => match t.enumeration.as_slice() {
+            [Some(v)] => Some(v.clone()),
+            _ => None,
+        },
+        _ => None,
+    }?;
+    let unreserved = |c: char| c.is_ascii_alphanumeric() || "-_.~".contains(c);
+    (!value.is_empty() && value.chars().all(unreserved)).then_some(value)
 }
 
 fn constraints_of(schema: &Schema) -> Constraints {

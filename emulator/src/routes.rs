@@ -149,17 +149,11 @@ pub(crate) fn routes() -> Vec<Route> {
             "/records/states/{state}",
             ops::set_recording_state,
         ),
-        // The literal path of updateRecording also answers PUT, as setRecordingState with state 1.
-        r(
-            "setRecordingState",
-            Method::PUT,
-            "/records/states/1",
-            ops::set_recording_state_1,
-        ),
+        // The spec's updateRecording shares the template, its state fixed to 1.
         r(
             "updateRecording",
             Method::PATCH,
-            "/records/states/1",
+            "/records/states/{state}",
             ops::update_recording,
         ),
         r(
@@ -422,7 +416,10 @@ async fn read_json(body: Body) -> Result<Option<Value>, Failure> {
         return Ok(None);
     }
     match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Null) => Ok(None),
+        // No operation's body may be null: an optional body is left out, not sent as null.
+        Ok(Value::Null) => Err(Failure::bad_request(
+            "the body must be a JSON object, not null",
+        )),
         Ok(v) => Ok(Some(v)),
         Err(e) => Err(Failure::bad_request(format!("the body is not JSON: {e}"))),
     }

@@ -24,6 +24,10 @@ fn the_real_documents_report_nothing_beyond_the_exceptions() {
         excepted,
         [
             (
+                Kind::OperationMissing,
+                "PATCH /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/1"
+            ),
+            (
                 Kind::OperationDuplicate,
                 "PUT /{region}/edu/apps/{appId}/v2/rooms/{roomUUid}/records/states/{state}"
             ),

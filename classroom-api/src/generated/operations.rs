@@ -112,11 +112,11 @@ pub const SET_RECORDING_STATE: OperationInfo = OperationInfo {
     has_body: true,
 };
 
-/// `PATCH /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/1` (updateRecording).
+/// `PATCH /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/{state}` (updateRecording).
 pub const UPDATE_RECORDING: OperationInfo = OperationInfo {
     id: "updateRecording",
     method: "PATCH",
-    path: "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/1",
+    path: "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/{state}",
     tag: "recordings",
     idempotent: true,
     has_body: true,
@@ -379,7 +379,7 @@ impl ListWidgetEventsQuery {
 pub struct ListPopupQuizEventsQuery {
     /// Start ID of the next batch. Leave it out (the documents also allow null) for the first batch, then pass the nextId of the previous response.
     pub next_id: Option<String>,
-    /// Number of events in this batch.
+    /// Number of events in this batch, at least 1 (at most 100 are returned).
     pub count: Option<i64>,
 }
 
@@ -404,7 +404,7 @@ impl ListPopupQuizEventsQuery {
 pub struct ListPollEventsQuery {
     /// Start ID of the next batch. Leave it out (the documents also allow null) for the first batch, then pass the nextId of the previous response.
     pub next_id: Option<String>,
-    /// Number of events in this batch.
+    /// Number of events in this batch, at least 1 (at most 100 are returned).
     pub count: Option<i64>,
 }
 
@@ -943,9 +943,9 @@ impl crate::Client {
     }
     /// Update the recording configuration
     ///
-    /// Updates the configuration of a running recording, for example to pause or resume a web page recording. Each call overwrites the previous configuration. Call it at least one minute after the recording started. The Chinese document uses PATCH on the literal path .../records/states/1; the English document writes PUT .../records/states/{state}, which is the set-recording-state endpoint, so this spec follows the Chinese document.
+    /// Updates the configuration of a running recording, for example to pause or resume a web page recording. Each call overwrites the previous configuration. Call it at least one minute after the recording started. The Chinese document uses PATCH on .../records/states/1; the English document writes PUT .../records/states/{state}, which is the set-recording-state endpoint, so this spec follows the Chinese document. The PATCH shares setRecordingState's path template, with state fixed to 1, so that under OpenAPI's matching rules (a literal path before a templated one) the documented PUT .../records/states/1 still reaches setRecordingState.
     ///
-    /// `PATCH /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/1` (operation `updateRecording`).
+    /// `PATCH /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/{state}` (operation `updateRecording`).
     ///
     /// Safe to repeat: retried on transient failures.
     ///

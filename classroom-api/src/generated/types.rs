@@ -208,7 +208,7 @@ impl std::fmt::Display for ChatMessageType {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateRoomRequest {
-    /// Classroom name, for display; at most 64 bytes.
+    /// Classroom name, for display; not empty, at most 64 bytes (the Chinese document; the English reference of 2026-01-19 says 64 characters). maxLength counts characters, so a name of 64 characters beyond ASCII can be too long.
     #[serde(rename = "roomName")]
     pub room_name: String,
     /// Classroom type; it cannot be changed after creation. The create-room table types roomType as String while its example sends the integer 4, so both an integer and its decimal string are accepted; send what the table says.
@@ -344,7 +344,7 @@ impl DeletePropertiesRequest {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteResourcesRequest {
-    /// IDs of the resources to delete.
+    /// IDs of the resources to delete, at least one.
     #[serde(rename = "resourceUuids")]
     pub resource_uuids: Vec<String>,
 }
@@ -5519,7 +5519,7 @@ impl Default for UsersOnStageEventData {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct WebRecordConfig {
-    /// Root address of the page to record. Flexible Classroom appends roomUuid, roomType and other parameters so that the recording service joins the classroom as an invisible user.
+    /// Root address of the page to record. Flexible Classroom appends roomUuid, roomType and other parameters so that the recording service joins the classroom as an invisible user. Required, and not blank, in web mode (error 30400412).
     #[serde(rename = "rootUrl")]
     pub root_url: String,
     /// Full address of the page to record. It appears only in the request example, not in the tables; accepted.

@@ -656,11 +656,11 @@ async fn users_join_get_properties_and_are_kicked() {
 async fn groups_go_on_and_off() {
     let (emu, client) = start().await;
     create(&client, "g").await;
-    let err = client
+    // The body is optional in the spec: groups on without one opens none.
+    client
         .set_group_state("g", GroupState::On, None)
         .await
-        .expect_err("no groups");
-    assert_eq!(err.code(), Some(ErrorCode::BadRequest));
+        .expect("groups on without a body");
     let body = SetGroupStateRequest::new(vec![
         Group::new(vec![GroupUser::new("a"), GroupUser::new("b")])
             .with_group_uuid("g1")
@@ -1054,10 +1054,12 @@ async fn room_events_page_by_next_id_and_filter_by_cmd() {
         .expect("cmd 1");
     assert_eq!(only.count, Some(1));
     assert_eq!(only.list.unwrap_or_default()[0].sequence, 231);
-    let bad = client
+    // The spec types nextId as any string: one the server did not give is past the end.
+    let past = client
         .list_room_events("e", &ListRoomEventsQuery::default().next_id("not-a-number"))
-        .await;
-    assert_eq!(code(bad), ErrorCode::BadRequest);
+        .await
+        .expect("an empty last batch");
+    assert_eq!((past.count, past.next_id), (Some(0), None));
     assert_responses_match_spec(&emu);
 }
 

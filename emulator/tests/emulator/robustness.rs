@@ -127,12 +127,21 @@ async fn unknown_paths_methods_and_regions_answer_the_envelope() {
     assert_eq!((status, reply["code"].as_i64()), (404, Some(404)));
     let (status, _, reply) = raw(
         &emu,
-        "PATCH",
+        "DELETE",
         &format!("{}/records/states/0", room_path(&emu, "r")),
         Some("{}"),
     )
     .await;
     assert_eq!((status, reply["code"].as_i64()), (405, Some(405)));
+    // updateRecording's state is always 1.
+    let (status, _, reply) = raw(
+        &emu,
+        "PATCH",
+        &format!("{}/records/states/0", room_path(&emu, "r")),
+        Some("{}"),
+    )
+    .await;
+    assert_eq!((status, reply["code"].as_i64()), (400, Some(400)));
     let (status, _, reply) = raw(
         &emu,
         "DELETE",
