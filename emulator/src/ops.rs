@@ -84,13 +84,13 @@ impl Req {
         }
     }
 
+    /// An integer query parameter; the spec's are all `format: int32`.
     fn int_query(&self, name: &str) -> Result<Option<i64>, Failure> {
         match self.query.get(name).map(|s| s.trim()) {
             None | Some("") => Ok(None),
-            Some(s) => s
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| Failure::bad_request(format!("{name} must be an integer, got {s:?}"))),
+            Some(s) => s.parse::<i32>().map(|n| Some(i64::from(n))).map_err(|_| {
+                Failure::bad_request(format!("{name} must be a 32-bit integer, got {s:?}"))
+            }),
         }
     }
 }
