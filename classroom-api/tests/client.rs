@@ -765,3 +765,22 @@ async fn set_recording_state_finds_streaming_url_in_data_or_beside_it() {
         .unwrap();
     assert_eq!(result, None);
 }
+
+#[tokio::test]
+async fn create_room_sends_room_type_as_the_integer_the_spec_describes() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(200, OK))
+        .mount(&server)
+        .await;
+    for (room_type, wire) in [(RoomType::SmallClass, 4), (RoomType::SmallCloudClass, 10)] {
+        let body = CreateRoomRequest::new("Math 101", room_type);
+        client(&server.uri())
+            .create_room("room-1", &body)
+            .await
+            .unwrap();
+        let sent: serde_json::Value =
+            serde_json::from_slice(&requests(&server).await.last().unwrap().body).unwrap();
+        assert_eq!(sent["roomType"], serde_json::json!(wire));
+    }
+}

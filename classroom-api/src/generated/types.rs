@@ -211,7 +211,7 @@ pub struct CreateRoomRequest {
     /// Classroom name, for display; not empty, at most 64 bytes (the Chinese document; the English reference of 2026-01-19 says 64 characters). maxLength counts characters, so a name of 64 characters beyond ASCII can be too long.
     #[serde(rename = "roomName")]
     pub room_name: String,
-    /// Classroom type; it cannot be changed after creation. The create-room table types roomType as String while its example sends the integer 4, so both an integer and its decimal string are accepted; send what the table says.
+    /// Classroom type; it cannot be changed after creation. The create-room tables type roomType as String while every example sends an integer (4, 10), and getRoom's table types it Integer; both an integer and its decimal string are accepted, and the client sends the integer.
     #[serde(rename = "roomType")]
     pub room_type: crate::types::RoomType,
     /// Properties of a classroom set at creation.
@@ -2799,7 +2799,7 @@ pub struct Recording {
     /// Unique identifier of the whiteboard.
     #[serde(rename = "boardId", default, skip_serializing_if = "Option::is_none")]
     pub board_id: Option<String>,
-    /// Recording type of a recording list entry. Only 1 and 2 are documented, although the same section also speaks of web page recordings.
+    /// Recording type of a recording list entry. The Chinese document lists 1 and 2; the English reference of 2026-01-19 lists only 3, web page recording.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::types::RecordingType>,
     /// Status of a recording list entry.
@@ -3046,6 +3046,13 @@ pub struct RecordingPage {
     /// Start ID of the next batch; null when there is none.
     #[serde(rename = "nextId", default, skip_serializing_if = "Option::is_none")]
     pub next_id: Option<String>,
+    /// The name the English reference of 2026-01-19 gives webRecordUrlQuery in its table (its example writes webRecordUrlQuery).
+    #[serde(
+        rename = "webRecordingUrlQuery",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub web_recording_url_query: Option<String>,
     /// Query string of the web page recording. Appending it to the recordUrl passed in LaunchOption gives the address of the recorded page, for local debugging (a user who opens it locally kicks out the remote recording user).
     #[serde(
         rename = "webRecordUrlQuery",
@@ -3067,6 +3074,7 @@ impl RecordingPage {
             count: None,
             list: None,
             next_id: None,
+            web_recording_url_query: None,
             web_record_url_query: None,
         }
     }
@@ -3092,6 +3100,12 @@ impl RecordingPage {
     #[must_use]
     pub fn with_next_id(mut self, value: impl Into<String>) -> Self {
         self.next_id = Some(value.into());
+        self
+    }
+    /// Sets `webRecordingUrlQuery`.
+    #[must_use]
+    pub fn with_web_recording_url_query(mut self, value: impl Into<String>) -> Self {
+        self.web_recording_url_query = Some(value.into());
         self
     }
     /// Sets `webRecordUrlQuery`.
@@ -3448,7 +3462,7 @@ impl std::fmt::Display for RecordingStatus {
     }
 }
 
-/// Recording type of a recording list entry. Only 1 and 2 are documented, although the same section also speaks of web page recordings.
+/// Recording type of a recording list entry. The Chinese document lists 1 and 2; the English reference of 2026-01-19 lists only 3, web page recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RecordingType {
@@ -3456,18 +3470,25 @@ pub enum RecordingType {
     SingleStream,
     /// `2`: Composite recording (合流录制).
     Composite,
+    /// `3`: Web page recording (English reference 2026-01-19).
+    WebPage,
     /// A value this version of the crate does not know, kept as sent.
     Unknown(i64),
 }
 
 impl RecordingType {
     /// Every value this version of the crate knows, in spec order.
-    pub const KNOWN: &'static [Self] = &[Self::SingleStream, Self::Composite];
+    pub const KNOWN: &'static [Self] = &[
+        Self::SingleStream,
+        Self::Composite,
+        Self::WebPage,
+    ];
     /// The integer value on the wire.
     pub fn value(&self) -> i64 {
         match self {
             Self::SingleStream => 1,
             Self::Composite => 2,
+            Self::WebPage => 3,
             Self::Unknown(v) => *v,
         }
     }
@@ -3476,6 +3497,7 @@ impl RecordingType {
         match value {
             1 => Self::SingleStream,
             2 => Self::Composite,
+            3 => Self::WebPage,
             other => Self::Unknown(other),
         }
     }
@@ -4034,7 +4056,7 @@ impl Default for RoomInfo {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RoomInfoProperties {
-    /// Classroom type; it cannot be changed after creation. The create-room table types roomType as String while its example sends the integer 4, so both an integer and its decimal string are accepted; send what the table says.
+    /// Classroom type; it cannot be changed after creation. The create-room tables type roomType as String while every example sends an integer (4, 10), and getRoom's table types it Integer; both an integer and its decimal string are accepted, and the client sends the integer.
     #[serde(rename = "roomType", default, skip_serializing_if = "Option::is_none")]
     pub room_type: Option<crate::types::RoomType>,
     /// State of a classroom.
@@ -4588,7 +4610,7 @@ impl Default for RoomStateEventData {
     }
 }
 
-/// Classroom type; it cannot be changed after creation. The create-room table types roomType as String while its example sends the integer 4, so both an integer and its decimal string are accepted; send what the table says.
+/// Classroom type; it cannot be changed after creation. The create-room tables type roomType as String while every example sends an integer (4, 10), and getRoom's table types it Integer; both an integer and its decimal string are accepted, and the client sends the integer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RoomType {
