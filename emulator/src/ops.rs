@@ -751,6 +751,9 @@ pub(crate) fn delete_resources(state: &mut State, req: &Req) -> Outcome {
     if body.resource_uuids.is_empty() {
         return Err(Failure::bad_request("resourceUuids must not be empty"));
     }
+    for id in &body.resource_uuids {
+        crate::routes::check_id("resourceUuids", id)?;
+    }
     let room = open_room(state, req)?;
     let (gone, kept): (Vec<Value>, Vec<Value>) = room.resources.drain(..).partition(|r| {
         r["resourceUuid"]

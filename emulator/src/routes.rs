@@ -383,11 +383,18 @@ async fn run(app: &App, route: &Route, req: Request) -> Outcome {
             check_id(name, value)?;
         }
     }
-    let query: BTreeMap<String, String> = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+    let pairs = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
         .map_err(|e| Failure::bad_request(format!("invalid query: {e}")))?
-        .0
-        .into_iter()
-        .collect();
+        .0;
+    let mut query: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in pairs {
+        // Every query parameter of the spec is one scalar.
+        if query.insert(name.clone(), value).is_some() {
+            return Err(Failure::bad_request(format!(
+                "the query parameter {name} is given more than once"
+            )));
+        }
+    }
     let body = read_json(body).await?;
     let mut state = app.lock();
     let now = state.now();

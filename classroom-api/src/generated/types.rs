@@ -315,7 +315,7 @@ impl Default for DefaultStream {
 pub struct DeletePropertiesRequest {
     /// Keys (key paths) of the properties to delete.
     pub properties: Vec<String>,
-    /// Reason for the deletion.
+    /// Reason for the deletion. null is read as leaving it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -364,7 +364,7 @@ impl DeleteResourcesRequest {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteWidgetRequest {
-    /// Reason for the deletion.
+    /// Reason for the deletion. null is read as leaving it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -4778,7 +4778,7 @@ impl SetGroupStateRequest {
 pub struct SetPropertiesRequest {
     /// The properties to add or update.
     pub properties: serde_json::Map<String, serde_json::Value>,
-    /// Reason for the update.
+    /// Reason for the update. null is read as leaving it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -4960,7 +4960,7 @@ pub struct UpdateExtAppPropertiesRequest {
     /// Common settings of an extension app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub common: Option<crate::types::ExtAppCommon>,
-    /// Reason for the update.
+    /// Reason for the update. null is read as leaving it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -5078,7 +5078,7 @@ pub struct UpdateWidgetRequest {
     /// Room properties of the widget as the example names them; accepted, send extra.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub properties: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Reason for the update.
+    /// Reason for the update. null is read as leaving it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<serde_json::Map<String, serde_json::Value>>,
     /// Active state of a widget.

@@ -407,3 +407,45 @@ async fn reset_forgets_everything() {
     let retrying = crate::support::client(&emu, RetryPolicy::none());
     assert!(retrying.get_user("z", "u").await.is_err());
 }
+
+#[tokio::test]
+async fn what_the_spec_rules_out_is_refused() {
+    let (emu, client) = start().await;
+    client
+        .create_room("s", &CreateRoomRequest::new("s", RoomType::SmallClass))
+        .await
+        .expect("create");
+    let room = room_path(&emu, "s");
+    let v1_room = room.replace("/v2/", "/v1/");
+    for (method, url, body) in [
+        // One scalar per query parameter.
+        ("GET", format!("{room}/sequences?cmd=1&cmd=20"), None),
+        // count is a 32-bit integer of at least 1.
+        (
+            "GET",
+            format!("{room}/widgets/poll/sequences?count=2147483648"),
+            None,
+        ),
+        (
+            "GET",
+            format!("{room}/widgets/poll/sequences?count=0"),
+            None,
+        ),
+        // Resource ids are ids.
+        (
+            "DELETE",
+            format!("{v1_room}/resources"),
+            Some(r#"{"resourceUuids": ["a/b"]}"#),
+        ),
+        // An optional body is left out, not null.
+        ("PUT", format!("{room}/records/states/1"), Some("null")),
+    ] {
+        let (status, _, reply) = raw(&emu, method, &url, body).await;
+        assert_eq!(
+            (status, reply["code"].as_i64()),
+            (400, Some(400)),
+            "{method} {url} {body:?}: {reply}"
+        );
+    }
+    assert_responses_match_spec(&emu);
+}
