@@ -722,7 +722,12 @@ fn interpret<T>(
     };
     // Success is a 2xx whose `code` is 0 (a missing or null `code` on a 2xx is read as 0).
     if success && code.unwrap_or(0) == 0 {
-        return match decode(envelope.data) {
+        let hoisted = if call.hoist.is_empty() {
+            None
+        } else {
+            crate::runtime::hoist_into_data(body, envelope.data, call.hoist)
+        };
+        return match decode(hoisted.as_deref().or(envelope.data)) {
             Ok(v) => Outcome::Done(v),
             Err(reason) => Outcome::Failed(
                 decode_error(call, status, headers, body, reason),

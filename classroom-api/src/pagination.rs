@@ -5,6 +5,8 @@
 //! `<method>_stream` method yielding [`Items`]: `list_room_events_pages`,
 //! `list_room_events_stream`, `list_recordings_stream`, and so on. Both start from the query's
 //! `next_id` (the first page when it is unset) and end after the page whose `nextId` is null.
+//! A stream from the first page whose pages say how many entries exist (`total`) does not end
+//! silently before it has them all: a last page without `nextId` is then followed by an error.
 //!
 //! A failed page is yielded as an `Err` once, and the stream ends there. To resume, start a new
 //! stream from [`Pages::next_id`] or [`Items::resume_from`]: nothing is skipped.
@@ -60,6 +62,18 @@ pub trait Page {
 
     /// The entries of `list`, in order (empty when the server sent none).
     fn into_items(self) -> Vec<Self::Item>;
+
+    /// How many entries the whole listing has, when the page says (`total`); a stream that
+    /// started at the first page and gets no `nextId` before that many entries ends with an error
+    /// rather than silently.
+    fn total(&self) -> Option<u64> {
+        None
+    }
+
+    /// How many entries this page has, when known without consuming it.
+    fn item_count(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// The future of one page, as [`Pages::new`] takes it.
@@ -82,6 +96,9 @@ pub struct Pages<P> {
     /// collisions).
     seen: HashSet<u64>,
     hasher: RandomState,
+    /// Entries yielded so far, while the stream started at the first page and every page said
+    /// how many entries it had; `None` otherwise.
+    yielded: Option<u64>,
 }
 
 /// How many `nextId`s a [`Pages`] stream remembers to catch cycles (8 bytes each).
@@ -93,6 +110,11 @@ enum State<P> {
     /// The last page, fetched with this `nextId`, named an already fetched one as the next:
     /// an error comes next.
     Repeated(Option<String>),
+    /// The last page had no `nextId` although `total` says more entries exist: an error comes next.
+    Incomplete {
+        total: u64,
+        seen: u64,
+    },
     Done,
 }
 
@@ -123,6 +145,7 @@ impl<P: Page> Pages<P> {
         Pages {
             op,
             fetch: Box::new(fetch),
+            yielded: start.is_none().then_some(0),
             next_id: start,
             state: State::Idle,
             seen: HashSet::new(),
@@ -171,6 +194,10 @@ impl<P: Page> Pages<P> {
                 "the first page names nextId {next:?}, which was already fetched: the listing would repeat forever"
             ),
         };
+        self.error(reason)
+    }
+
+    fn error(&self, reason: String) -> Error {
         Error::Decode(Box::new(DecodeError {
             operation: self.op.id,
             path: String::new(),
@@ -198,6 +225,13 @@ impl<P: Page> Stream for Pages<P> {
                     let next = this.next_id.clone().unwrap_or_default();
                     return Poll::Ready(Some(Err(this.repeated(fetched_with.as_deref(), &next))));
                 }
+                State::Incomplete { total, seen } => {
+                    let reason = format!(
+                        "the listing has {total} entries (total) but the page after entry {seen} has no nextId"
+                    );
+                    this.state = State::Done;
+                    return Poll::Ready(Some(Err(this.error(reason))));
+                }
                 State::Idle => {
                     if let Some(cursor) = this.next_id.clone() {
                         this.remember(&cursor);
@@ -219,8 +253,19 @@ impl<P: Page> Stream for Pages<P> {
                         }
                     };
                     let next = page.next_id().filter(|n| !n.is_empty()).map(str::to_owned);
+                    this.yielded = this
+                        .yielded
+                        .zip(page.item_count())
+                        .map(|(seen, n)| seen.saturating_add(n as u64));
+                    let missing = match (this.yielded, page.total()) {
+                        (Some(seen), Some(total)) if seen < total => Some((total, seen)),
+                        _ => None,
+                    };
                     this.state = match &next {
-                        None => State::Done,
+                        None => match missing {
+                            Some((total, seen)) => State::Incomplete { total, seen },
+                            None => State::Done,
+                        },
                         Some(next) if this.seen.contains(&this.hasher.hash_one(next)) => {
                             State::Repeated(this.next_id.clone())
                         }
@@ -251,7 +296,7 @@ impl<P> fmt::Debug for Pages<P> {
                 &match self.state {
                     State::Idle => "idle",
                     State::Fetching(_) => "fetching",
-                    State::Repeated(_) | State::Done => "done",
+                    State::Repeated(_) | State::Incomplete { .. } | State::Done => "done",
                 },
             )
             .finish()

@@ -55,6 +55,9 @@ pub struct Request<'a, T> {
     /// The assembled call, or why it could not be assembled (reported when awaited).
     call: Result<Call<'a>>,
     decode: Decoder<T>,
+    /// Statuses that are outcomes of the operation rather than errors (`x-outcome` in the spec),
+    /// and the value each gives.
+    outcomes: Option<(&'static [u16], fn(u16) -> T)>,
 }
 
 /// Settings of one call that override the client's.
@@ -99,7 +102,15 @@ impl<'a, T> Request<'a, T> {
             client,
             call: assemble(),
             decode,
+            outcomes: None,
         }
+    }
+
+    /// Answers with these statuses are outcomes, not errors: `of(status)` is the call's value,
+    /// whatever the body says.
+    pub(crate) fn with_outcomes(mut self, statuses: &'static [u16], of: fn(u16) -> T) -> Self {
+        self.outcomes = Some((statuses, of));
+        self
     }
 
     fn options(&mut self) -> Option<&mut CallOptions> {
@@ -189,10 +200,10 @@ impl<'a, T: Send + 'a> Request<'a, T> {
     /// Sends the call; the same as `.await`.
     pub async fn send(self) -> Result<T> {
         let call = self.call?;
-        self.client
-            .execute(call, self.decode)
-            .await
-            .map(|(value, _)| value)
+        match self.client.execute(call, self.decode).await {
+            Ok((value, _)) => Ok(value),
+            Err(err) => outcome(self.outcomes, err).map(|(value, _)| value),
+        }
     }
 
     /// Sends the call and returns its result with the response's metadata (request id, status,
@@ -200,9 +211,33 @@ impl<'a, T: Send + 'a> Request<'a, T> {
     pub async fn send_with_metadata(self) -> Result<(T, ResponseMetadata)> {
         let mut call = self.call?;
         call.options.get_or_insert_with(Default::default).metadata = true;
-        let (value, metadata) = self.client.execute(call, self.decode).await?;
-        // `execute` fills the metadata whenever it is asked for.
-        Ok((value, metadata.unwrap_or_default()))
+        match self.client.execute(call, self.decode).await {
+            // `execute` fills the metadata whenever it is asked for.
+            Ok((value, metadata)) => Ok((value, metadata.unwrap_or_default())),
+            Err(err) => outcome(self.outcomes, err),
+        }
+    }
+}
+
+/// The value of an answer whose status is one of the operation's outcomes (whatever its body),
+/// else the error.
+fn outcome<T>(
+    outcomes: Option<(&'static [u16], fn(u16) -> T)>,
+    err: Error,
+) -> Result<(T, ResponseMetadata)> {
+    let Some((statuses, of)) = outcomes else {
+        return Err(err);
+    };
+    match (&err, err.status()) {
+        (Error::Api(_) | Error::Decode(_), Some(status)) if statuses.contains(&status) => Ok((
+            of(status),
+            ResponseMetadata::new(
+                status,
+                err.request_id().map(str::to_owned),
+                HeaderMap::new(),
+            ),
+        )),
+        _ => Err(err),
     }
 }
 

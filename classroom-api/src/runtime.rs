@@ -37,6 +37,9 @@ pub(crate) struct Call<'a> {
     pub room_uuid: Option<std::borrow::Cow<'a, str>>,
     /// This call's own settings ([`crate::Request`]); `None` for the client's.
     pub options: Option<Box<crate::request::CallOptions>>,
+    /// Members of `data` that the server may put beside it in the envelope instead (the spec
+    /// describes both places); moved into `data` when `data` lacks them.
+    pub hoist: &'static [&'static str],
 }
 
 impl Call<'_> {
@@ -48,6 +51,7 @@ impl Call<'_> {
             body: None,
             room_uuid: None,
             options: None,
+            hoist: &[],
         }
     }
 
@@ -80,6 +84,36 @@ pub(crate) fn id_arg<T>(
     value: impl TryInto<T, Error: Into<crate::ids::IdError>>,
 ) -> Result<T, Error> {
     value.try_into().map_err(|e| e.into().into_error(op))
+}
+
+/// `data` with the envelope members named in `names` moved in where `data` lacks them; `None`
+/// when the body has none of them beside `data` (or `data` is not an object).
+pub(crate) fn hoist_into_data(
+    body: &[u8],
+    data: Option<&RawValue>,
+    names: &[&str],
+) -> Option<Box<RawValue>> {
+    let envelope: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body).ok()?;
+    let mut merged = match data.map(RawValue::get) {
+        None | Some("null") => serde_json::Map::new(),
+        Some(raw) => match serde_json::from_str(raw).ok()? {
+            serde_json::Value::Object(m) => m,
+            _ => return None,
+        },
+    };
+    let mut moved = false;
+    for name in names {
+        if let Some(value) = envelope.get(*name).filter(|v| !v.is_null())
+            && merged.get(*name).is_none_or(serde_json::Value::is_null)
+        {
+            merged.insert((*name).to_owned(), value.clone());
+            moved = true;
+        }
+    }
+    if !moved {
+        return None;
+    }
+    serde_json::value::to_raw_value(&merged).ok()
 }
 
 /// An integer or a string, as lenient enums accept them.

@@ -715,3 +715,109 @@ async fn secrets_appear_nowhere_a_person_reads() {
         assert!(!text.contains(token), "token leaked: {text}");
     }
 }
+
+#[tokio::test]
+async fn create_room_409_is_the_already_exists_outcome_whatever_its_body() {
+    use classroom_api::operations::CreateRoomOutcome;
+    let body = CreateRoomRequest::new("Math 101", RoomType::SmallClass);
+    for answer in [
+        json(409, r#"{"code":409,"msg":"Room already exists","ts":1}"#),
+        json(409, r#"{"code":30409999,"ts":1}"#),
+        ResponseTemplate::new(409),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(answer)
+            .mount(&server)
+            .await;
+        let outcome = client(&server.uri()).create_room("room-1", &body).await;
+        assert_eq!(outcome.unwrap(), CreateRoomOutcome::AlreadyExists);
+        assert_eq!(requests(&server).await.len(), 1, "a 409 is not repeated");
+    }
+    // Other statuses stay errors.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(400, r#"{"code":400,"msg":"bad","ts":1}"#))
+        .mount(&server)
+        .await;
+    let err = client(&server.uri())
+        .create_room("room-1", &body)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::BadRequest));
+}
+
+#[tokio::test]
+async fn create_room_is_repeated_after_a_503_and_reports_what_the_repeat_found() {
+    use classroom_api::operations::CreateRoomOutcome;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(503, r#"{"code":503,"msg":"busy","ts":1}"#))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(json(409, r#"{"code":409,"msg":"exists","ts":1}"#))
+        .mount(&server)
+        .await;
+    let body = CreateRoomRequest::new("Math 101", RoomType::SmallClass);
+    let outcome = client(&server.uri())
+        .create_room("room-1", &body)
+        .await
+        .unwrap();
+    assert_eq!(outcome, CreateRoomOutcome::AlreadyExists);
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn set_recording_state_finds_streaming_url_in_data_or_beside_it() {
+    use classroom_api::types::RecordingState;
+    let beside = r#"{"code":0,"ts":1610450153520,"streamingUrl":{"rtmp":"rtmp://cdn/a","flv":"https://cdn/a.flv","hls":"https://cdn/a.m3u8"}}"#;
+    let inside = r#"{"code":0,"msg":"Success","ts":1,"data":{"recordId":"r1","state":1,"streamingUrl":{"rtmp":"rtmp://cdn/a","flv":"https://cdn/a.flv","hls":"https://cdn/a.m3u8"}}}"#;
+    let both = r#"{"code":0,"ts":1,"data":{"recordId":"r1","streamingUrl":{"rtmp":"rtmp://cdn/a","flv":"https://cdn/a.flv","hls":"https://cdn/a.m3u8"}},"streamingUrl":{"rtmp":"rtmp://other"}}"#;
+    for body in [beside, inside, both] {
+        let server = MockServer::start().await;
+        Mock::given(method("PUT"))
+            .respond_with(json(200, body))
+            .mount(&server)
+            .await;
+        let result = client(&server.uri())
+            .set_recording_state("room-1", RecordingState::Started, None)
+            .await
+            .unwrap()
+            .expect("the response carries the recording");
+        let url = result.streaming_url.expect("streamingUrl");
+        assert_eq!(url.rtmp.as_deref(), Some("rtmp://cdn/a"), "{body}");
+        assert_eq!(url.hls.as_deref(), Some("https://cdn/a.m3u8"), "{body}");
+    }
+    // Without either, there is still no data.
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(json(200, r#"{"code":0,"ts":1}"#))
+        .mount(&server)
+        .await;
+    let result = client(&server.uri())
+        .set_recording_state("room-1", RecordingState::Started, None)
+        .await
+        .unwrap();
+    assert_eq!(result, None);
+}
+
+#[tokio::test]
+async fn create_room_sends_room_type_as_the_integer_the_spec_describes() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(json(200, OK))
+        .mount(&server)
+        .await;
+    for (room_type, wire) in [(RoomType::SmallClass, 4), (RoomType::SmallCloudClass, 10)] {
+        let body = CreateRoomRequest::new("Math 101", room_type);
+        client(&server.uri())
+            .create_room("room-1", &body)
+            .await
+            .unwrap();
+        let sent: serde_json::Value =
+            serde_json::from_slice(&requests(&server).await.last().unwrap().body).unwrap();
+        assert_eq!(sent["roomType"], serde_json::json!(wire));
+    }
+}

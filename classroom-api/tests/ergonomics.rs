@@ -119,11 +119,15 @@ async fn metadata_of_a_success_has_the_request_id_status_and_headers() {
     assert_eq!(meta.request_id(), Some("req-42"));
     assert_eq!(meta.header("x-vendor-extra"), Some("yes"));
     // An operation without data, and a server without a request id.
-    let ((), meta) = c
+    let (outcome, meta) = c
         .create_room("room-1", &room_body())
         .send_with_metadata()
         .await
         .unwrap();
+    assert_eq!(
+        outcome,
+        classroom_api::operations::CreateRoomOutcome::Created
+    );
     assert_eq!(meta.status(), 200);
     assert_eq!(meta.request_id(), None);
 }

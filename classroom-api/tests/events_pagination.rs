@@ -60,6 +60,8 @@ async fn serve(
         .into_iter()
         .map(|(k, items, next)| (k.to_owned(), (items, next.map(str::to_owned))))
         .collect();
+    // The listing's total, as a server counts it.
+    let total: usize = pages.values().map(|(list, _)| list.len()).sum();
     let fail: Arc<Mutex<Vec<String>>> =
         Arc::new(Mutex::new(fail.iter().map(|s| (*s).to_owned()).collect()));
     Mock::given(method("GET"))
@@ -75,7 +77,7 @@ async fn serve(
             let (list, next) = &pages[&next_id];
             ResponseTemplate::new(200).set_body_json(json!({
                 "code": 0, "msg": "Success", "ts": 1,
-                "data": {"count": list.len(), "total": 7, "list": list, "nextId": next}
+                "data": {"count": list.len(), "total": total, "list": list, "nextId": next}
             }))
         })
         .mount(&server)
@@ -341,4 +343,75 @@ async fn an_invalid_room_id_is_yielded_as_the_first_error() {
     assert!(matches!(err, Error::InvalidInput { field, .. } if field == "roomUuid"));
     assert!(items.next().await.is_none());
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// Serves raw listRecordings `data` by the nextId asked for.
+async fn serve_recordings(pages: Vec<(&'static str, Value)>) -> MockServer {
+    let server = MockServer::start().await;
+    let pages: BTreeMap<String, Value> =
+        pages.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}/records")))
+        .respond_with(move |request: &Request| {
+            ResponseTemplate::new(200).set_body_json(json!({
+                "code": 0, "msg": "Success", "ts": 1, "data": pages[&next_id_of(request)]
+            }))
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn recording_ids(server: &MockServer) -> (Vec<String>, Option<Error>) {
+    let mut stream =
+        client(server).list_recordings_stream("room-1", &ListRecordingsQuery::default());
+    let mut ids = Vec::new();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(r) => ids.push(r.record_id.unwrap_or_default()),
+            Err(e) => return (ids, Some(e)),
+        }
+    }
+    (ids, None)
+}
+
+#[tokio::test]
+async fn recordings_follow_the_next_id_and_total_the_table_places_in_each_entry() {
+    let entry = |id: &str, next: Option<&str>| json!({"recordId": id, "nextId": next, "total": 3});
+    let server = serve_recordings(vec![
+        (
+            "",
+            json!({"count": 2, "list": [entry("a", Some("p2")), entry("b", Some("p2"))]}),
+        ),
+        ("p2", json!({"count": 1, "list": [entry("c", None)]})),
+    ])
+    .await;
+    let (ids, err) = recording_ids(&server).await;
+    assert_eq!(ids, ["a", "b", "c"]);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(asked(&server).await, ["", "p2"]);
+}
+
+#[tokio::test]
+async fn a_listing_without_next_id_before_its_total_ends_with_an_error_not_silently() {
+    // total beside list, and total inside the entries (the table's place).
+    for data in [
+        json!({"total": 5, "count": 2, "list": [recording(1), recording(2)], "nextId": null}),
+        json!({"count": 2, "list": [
+            {"recordId": "rec-1", "total": 5}, {"recordId": "rec-2", "total": 5}
+        ]}),
+    ] {
+        let server = serve_recordings(vec![("", data)]).await;
+        let (ids, err) = recording_ids(&server).await;
+        assert_eq!(ids, ["rec-1", "rec-2"]);
+        let err = err.expect("an error after the entries");
+        assert!(format!("{err:?}").contains("has 5 entries"), "{err:?}");
+    }
+    // A listing that has them all ends quietly.
+    let server = serve_recordings(vec![(
+        "",
+        json!({"total": 2, "list": [recording(1), recording(2)], "nextId": null}),
+    )])
+    .await;
+    assert_eq!(recording_ids(&server).await.1.map(|e| e.to_string()), None);
 }

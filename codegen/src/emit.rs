@@ -203,7 +203,7 @@ fn types_file(model: &Model) -> TokenStream {
         TypeDef::Struct(s) => {
             let mut tokens = struct_tokens(&p, s);
             if let Some(page) = s.page() {
-                tokens.extend(page_impl_tokens(&p, s, &page));
+                tokens.extend(page_impl_tokens(&p, model, s, &page));
             }
             tokens
         }
@@ -349,7 +349,11 @@ fn struct_tokens(p: &Paths<'_>, s: &StructDef) -> TokenStream {
 }
 
 /// `impl Page` for a struct with a `list` array and a string `nextId`.
-fn page_impl_tokens(p: &Paths<'_>, s: &StructDef, page: &PageShape) -> TokenStream {
+///
+/// Where a document places `nextId` or `total` inside each entry of `list` (listRecordings'
+/// table), the page reads them there when it has none of its own. `total` (an integer of the page
+/// or of its entries) tells the stream how many entries to expect.
+fn page_impl_tokens(p: &Paths<'_>, model: &Model, s: &StructDef, page: &PageShape) -> TokenStream {
     let name = ident(&s.name);
     let item = p.ty(&page.item);
     let list = ident(&page.list_field);
@@ -359,11 +363,58 @@ fn page_impl_tokens(p: &Paths<'_>, s: &StructDef, page: &PageShape) -> TokenStre
     } else {
         quote!(self.#list)
     };
-    let next = if page.next_id_optional {
+    let entries = if page.list_optional {
+        quote!(self.#list.as_deref().unwrap_or_default())
+    } else {
+        quote!(self.#list.as_slice())
+    };
+    // An optional field of the entries, by JSON name and type.
+    let item_struct = match &page.item {
+        TypeRef::Named(n) => model.struct_def(n),
+        _ => None,
+    };
+    let entry_field = |json: &str, ty: &TypeRef| {
+        item_struct?
+            .fields
+            .iter()
+            .find(|f| f.json_name == json && &f.ty == ty && f.optional())
+            .map(|f| ident(&f.rust_name))
+    };
+    let own = if page.next_id_optional {
         quote!(self.#next_id.as_deref())
     } else {
         quote!(Some(self.#next_id.as_str()))
     };
+    let next = match entry_field("nextId", &TypeRef::String) {
+        Some(f) if page.next_id_optional => quote! {
+            #own.or_else(|| #entries.iter().rev().find_map(|e| e.#f.as_deref()))
+        },
+        _ => own,
+    };
+    let page_total = s
+        .fields
+        .iter()
+        .find(|f| f.json_name == "total" && f.ty == TypeRef::Integer && f.optional())
+        .map(|f| ident(&f.rust_name));
+    let total = match (page_total, entry_field("total", &TypeRef::Integer)) {
+        (Some(t), Some(f)) => {
+            Some(quote!(self.#t.or_else(|| #entries.iter().rev().find_map(|e| e.#f))))
+        }
+        (Some(t), None) => Some(quote!(self.#t)),
+        (None, Some(f)) => Some(quote!(#entries.iter().rev().find_map(|e| e.#f))),
+        (None, None) => None,
+    };
+    let total = total.map(|t| {
+        quote! {
+            fn total(&self) -> Option<u64> {
+                #t.and_then(|t| u64::try_from(t).ok())
+            }
+
+            fn item_count(&self) -> Option<usize> {
+                Some(#entries.len())
+            }
+        }
+    });
     quote! {
         impl crate::pagination::Page for #name {
             type Item = #item;
@@ -375,6 +426,8 @@ fn page_impl_tokens(p: &Paths<'_>, s: &StructDef, page: &PageShape) -> TokenStre
             fn into_items(self) -> Vec<Self::Item> {
                 #into_items
             }
+
+            #total
         }
     }
 }
@@ -709,8 +762,9 @@ fn operations_file(model: &Model) -> TokenStream {
         .operations
         .iter()
         .filter_map(|op| query_struct(&p, op));
+    let outcomes = model.operations.iter().filter_map(outcome_enum);
     let methods = model.operations.iter().map(|op| {
-        let mut tokens = method_tokens(&p, op);
+        let mut tokens = method_tokens(&p, model, op);
         if let Some(paged) = paged_method_tokens(&p, model, op) {
             tokens.extend(paged);
         }
@@ -727,10 +781,40 @@ fn operations_file(model: &Model) -> TokenStream {
 
         #(#queries)*
 
+        #(#outcomes)*
+
         impl crate::Client {
             #(#methods)*
         }
     }
+}
+
+fn outcome_enum_name(op: &Operation) -> syn::Ident {
+    format_ident!("{}Outcome", crate::model::camel_ident(&op.id))
+}
+
+/// The enum of an operation's outcomes (`x-outcome`), when it has more than its success.
+fn outcome_enum(op: &Operation) -> Option<TokenStream> {
+    if op.outcomes.is_empty() {
+        return None;
+    }
+    let name = outcome_enum_name(op);
+    let d = format!(
+        " What [`Client::{}`](crate::Client::{}) did: each variant is an answer of the server that is not an error.",
+        op.method_name, op.method_name
+    );
+    let variants = op.outcomes.iter().map(|o| {
+        let v = format_ident!("{}", o.name);
+        let vd = format!(" HTTP {}: {}", o.status, o.doc.trim());
+        quote!(#[doc = #vd] #v,)
+    });
+    Some(quote! {
+        #[doc = #d]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum #name {
+            #(#variants)*
+        }
+    })
 }
 
 fn optional_query(op: &Operation) -> Vec<&crate::model::Param> {
@@ -792,7 +876,7 @@ fn example_value(p: &Paths<'_>, t: &TypeRef, name: &str) -> String {
     }
 }
 
-fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
+fn method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> TokenStream {
     let name = ident(&op.method_name);
     let info = const_name(op);
     let mut args = Vec::new();
@@ -808,6 +892,15 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
             literal.push_str(seg);
             continue;
         };
+        let constant = op
+            .path_params
+            .iter()
+            .find(|pp| pp.name == pname)
+            .and_then(|pp| pp.constant.as_deref());
+        if let Some(value) = constant {
+            literal.push_str(value);
+            continue;
+        }
         pieces.push(quote!(#literal));
         literal.clear();
         let Some(param) = op.path_params.iter().find(|pp| pp.name == pname) else {
@@ -931,6 +1024,49 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
         }
         None => (quote!(()), quote!(crate::request::decode_unit)),
     };
+    // Envelope members beside `data` that `data` also has: moved in by the client.
+    let data_struct = match &op.data {
+        Some(TypeRef::Named(n)) => model.struct_def(n),
+        _ => None,
+    };
+    let hoisted: Vec<&str> = op
+        .hoisted
+        .iter()
+        .filter(|name| {
+            data_struct.is_some_and(|s| {
+                s.fields
+                    .iter()
+                    .any(|f| &f.json_name == *name && f.optional())
+            })
+        })
+        .map(String::as_str)
+        .collect();
+    if !hoisted.is_empty() {
+        setup.push(quote!(call.hoist = &[#(#hoisted),*];));
+    }
+    // Outcomes (`x-outcome`): the success and the other statuses that are not errors.
+    let (ret, decode, outcomes) = if op.outcomes.is_empty() {
+        (ret, decode, quote!())
+    } else {
+        let name = outcome_enum_name(op);
+        let success = format_ident!("{}", op.outcomes[0].name);
+        let others = op.outcomes[1..]
+            .iter()
+            .map(|o| Literal::u16_unsuffixed(o.status));
+        let arms = op.outcomes[1..].iter().map(|o| {
+            let status = Literal::u16_unsuffixed(o.status);
+            let v = format_ident!("{}", o.name);
+            quote!(#status => #name::#v,)
+        });
+        (
+            quote!(#name),
+            quote!(|_| Ok(#name::#success)),
+            quote!(.with_outcomes(&[#(#others),*], |status| match status {
+                #(#arms)*
+                _ => #name::#success,
+            })),
+        )
+    };
     // Docs: summary, description, the HTTP line, retry rule, an example.
     let mut text = String::new();
     if !op.summary.is_empty() {
@@ -983,6 +1119,7 @@ fn method_tokens(p: &Paths<'_>, op: &Operation) -> TokenStream {
                 #(#setup)*
                 Ok(call)
             })
+            #outcomes
         }
     }
 }

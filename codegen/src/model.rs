@@ -199,8 +199,27 @@ pub struct Operation {
     pub data_required: bool,
     /// The success status code.
     pub success_status: String,
+    /// Members of the success envelope beside `data` that `data` also has (setRecordingState's
+    /// `streamingUrl`, which the example puts beside `code`): the client moves them into `data`
+    /// when `data` lacks them.
+    pub hoisted: Vec<String>,
+    /// Outcomes of a call that are not errors (`x-outcome` on responses), the success first;
+    /// empty when the operation has only its success.
+    pub outcomes: Vec<OutcomeDef>,
     /// `deprecated: true`.
     pub deprecated: bool,
+}
+
+/// One outcome of a call (`x-outcome: Name` on a response): the success, or another status that
+/// the documents describe as a normal answer (createRoom's 409, "the room already exists").
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeDef {
+    /// HTTP status.
+    pub status: u16,
+    /// UpperCamel variant name.
+    pub name: String,
+    /// The response's `description`.
+    pub doc: String,
 }
 
 /// A path or query parameter.
@@ -223,6 +242,9 @@ pub struct Param {
     pub id_type: Option<String>,
     /// Supplied by the client rather than by the caller (`region`, `appId`).
     pub bound: Option<Bound>,
+    /// The only value an inline single-value `enum` allows (a path parameter that is a constant
+    /// of its operation, such as updateRecording's `state` 1): written into the path, not asked.
+    pub constant: Option<String>,
     /// Constraints (for the diff).
     pub constraints: Constraints,
 }
@@ -1320,7 +1342,8 @@ impl<'a> ModelBuilder<'a> {
             None => None,
             Some(rb) => self.request_body(rb, &format!("{pointer}/requestBody"), &id),
         };
-        let (success_status, data, data_required) = self.responses(op, pointer, &id)?;
+        let (success_status, data, data_required, hoisted) = self.responses(op, pointer, &id)?;
+        let outcomes = self.outcomes(op, pointer, &success_status, data.is_some());
         let idempotent = op
             .extensions
             .get("x-idempotent")
@@ -1341,6 +1364,8 @@ impl<'a> ModelBuilder<'a> {
             data,
             data_required,
             success_status,
+            hoisted,
+            outcomes,
             deprecated: op.deprecated,
             id,
         })
@@ -1356,6 +1381,7 @@ impl<'a> ModelBuilder<'a> {
         let mut constraints = Constraints::default();
         let mut id_max_len = None;
         let mut id_type = None;
+        let mut constant = None;
         let mut doc = data.description.clone().unwrap_or_default();
         let ty = match &data.format {
             ParameterSchemaOrContent::Schema(s) => {
@@ -1388,6 +1414,13 @@ impl<'a> ModelBuilder<'a> {
                 match s_ref {
                     ReferenceOr::Reference { reference } => {
                         self.type_of_ref(reference, &format!("{pointer}/schema"))
+                    }
+                    ReferenceOr::Item(schema) if single_value(schema).is_some() => {
+                        constant = single_value(schema);
+                        match &schema.schema_kind {
+                            SchemaKind::Type(Type::Integer(_)) => TypeRef::Integer,
+                            _ => TypeRef::String,
+                        }
                     }
                     ReferenceOr::Item(schema) => {
                         if self
@@ -1433,6 +1466,7 @@ impl<'a> ModelBuilder<'a> {
             id_max_len,
             id_type,
             bound,
+            constant,
             constraints,
         }
     }
@@ -1507,13 +1541,14 @@ impl<'a> ModelBuilder<'a> {
         })
     }
 
-    /// The success status, the type of the envelope's `data`, and whether `data` is required.
+    /// The success status, the type of the envelope's `data`, whether `data` is required, and the
+    /// envelope's other members beside `data`.
     fn responses(
         &mut self,
         op: &'a openapiv3::Operation,
         pointer: &str,
         id: &str,
-    ) -> Option<(String, Option<TypeRef>, bool)> {
+    ) -> Option<(String, Option<TypeRef>, bool, Vec<String>)> {
         let responses_ptr = format!("{pointer}/responses");
         let mut success = Vec::new();
         let mut error_schemas: Vec<(String, Option<String>)> = Vec::new();
@@ -1571,7 +1606,7 @@ impl<'a> ModelBuilder<'a> {
         let (status, response) = success.remove(0);
         let resp_ptr = format!("{responses_ptr}/{}", escape_token(&status));
         let Some((schema, media_count)) = self.response_schema(response) else {
-            return Some((status, None, false));
+            return Some((status, None, false, Vec::new()));
         };
         if media_count > 1 {
             self.diag(
@@ -1584,9 +1619,91 @@ impl<'a> ModelBuilder<'a> {
         let data = self.envelope_data(schema, &schema_ptr, id);
         Some((
             status,
-            data.as_ref().map(|(t, _)| t.clone()),
-            data.is_some_and(|(_, r)| r),
+            data.as_ref().map(|(t, _, _)| t.clone()),
+            data.as_ref().is_some_and(|(_, r, _)| *r),
+            data.map(|(_, _, beside)| beside).unwrap_or_default(),
         ))
+    }
+
+    /// The responses marked `x-outcome`, the success first; empty when none is marked.
+    fn outcomes(
+        &mut self,
+        op: &'a openapiv3::Operation,
+        pointer: &str,
+        success_status: &str,
+        has_data: bool,
+    ) -> Vec<OutcomeDef> {
+        let responses_ptr = format!("{pointer}/responses");
+        let mut outcomes = Vec::new();
+        let mut success_marked = false;
+        for (status, response) in &op.responses.responses {
+            let ReferenceOr::Item(response) = response else {
+                continue;
+            };
+            let Some(name) = response.extensions.get("x-outcome") else {
+                continue;
+            };
+            let ptr = format!(
+                "{responses_ptr}/{}/x-outcome",
+                escape_token(&status.to_string())
+            );
+            let (StatusCode::Code(code), Some(name)) = (status, name.as_str()) else {
+                self.diag(
+                    ptr,
+                    "`x-outcome` must be a name on a response with one status code",
+                    Some("write `x-outcome: AlreadyExists` on a response such as `'409'`"),
+                );
+                continue;
+            };
+            if camel_ident(name) != name {
+                self.diag(
+                    &ptr,
+                    format!("`x-outcome` `{name}` is not an UpperCamel name"),
+                    Some("use an UpperCamel name such as `AlreadyExists`"),
+                );
+                continue;
+            }
+            let outcome = OutcomeDef {
+                status: *code,
+                name: name.to_owned(),
+                doc: response.description.clone(),
+            };
+            if code.to_string() == success_status {
+                success_marked = true;
+                outcomes.insert(0, outcome);
+            } else {
+                outcomes.push(outcome);
+            }
+        }
+        if outcomes.is_empty() {
+            return outcomes;
+        }
+        if !success_marked {
+            self.diag(
+                &responses_ptr,
+                "responses marked `x-outcome` need the success response marked too",
+                Some("add `x-outcome: Created` (or another name) to the success response"),
+            );
+            return Vec::new();
+        }
+        if has_data {
+            self.diag(
+                &responses_ptr,
+                "`x-outcome` is supported only on operations whose success has no `data`",
+                None,
+            );
+            return Vec::new();
+        }
+        let names: BTreeSet<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
+        if names.len() != outcomes.len() {
+            self.diag(
+                &responses_ptr,
+                "two responses have the same `x-outcome`",
+                None,
+            );
+            return Vec::new();
+        }
+        outcomes
     }
 
     fn response_schema(
@@ -1613,7 +1730,7 @@ impl<'a> ModelBuilder<'a> {
         schema: &'a ReferenceOr<Schema>,
         pointer: &str,
         id: &str,
-    ) -> Option<(TypeRef, bool)> {
+    ) -> Option<(TypeRef, bool, Vec<String>)> {
         let (name, schema) = match schema {
             ReferenceOr::Item(s) => (None, s),
             ReferenceOr::Reference { reference } => match self.component(reference) {
@@ -1652,7 +1769,13 @@ impl<'a> ModelBuilder<'a> {
         if matches!(ty, TypeRef::Json | TypeRef::Object) {
             None
         } else {
-            Some((ty, merged.required.contains("data")))
+            let beside: Vec<String> = merged
+                .properties
+                .keys()
+                .filter(|k| !matches!(k.as_str(), "code" | "msg" | "ts" | "data"))
+                .cloned()
+                .collect();
+            Some((ty, merged.required.contains("data"), beside))
         }
     }
 }
@@ -1679,6 +1802,24 @@ fn fold_envelope_fields(events: &mut EventUnion, types: &BTreeMap<String, TypeDe
             .map(|e| e.json_name.clone())
             .collect();
     }
+}
+
+/// The value of an integer or string schema whose `enum` has exactly one value, when it needs
+/// no percent-encoding in a path.
+fn single_value(schema: &Schema) -> Option<String> {
+    let value = match &schema.schema_kind {
+        SchemaKind::Type(Type::Integer(t)) => match t.enumeration.as_slice() {
+            [Some(v)] => Some(v.to_string()),
+            _ => None,
+        },
+        SchemaKind::Type(Type::String(t)) => match t.enumeration.as_slice() {
+            [Some(v)] => Some(v.clone()),
+            _ => None,
+        },
+        _ => None,
+    }?;
+    let unreserved = |c: char| c.is_ascii_alphanumeric() || "-_.~".contains(c);
+    (!value.is_empty() && value.chars().all(unreserved)).then_some(value)
 }
 
 fn constraints_of(schema: &Schema) -> Constraints {

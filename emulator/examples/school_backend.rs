@@ -26,6 +26,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use classroom_api::ids::RoomUuid;
+use classroom_api::operations::CreateRoomOutcome;
 use classroom_api::poller::Poller;
 use classroom_api::token::{AppCertificate, AppId, EducationTokenBuilder};
 use classroom_api::types::{CreateRoomRequest, Region, RoomState, RoomType, UserRole};
@@ -70,7 +71,7 @@ async fn create_class(State(school): State<Arc<School>>, Json(req): Json<NewClas
         .send_with_metadata()
         .await;
     match created {
-        Ok(((), metadata)) => {
+        Ok((CreateRoomOutcome::Created, metadata)) => {
             println!(
                 "created class {room} (vendor request id {:?})",
                 metadata.request_id()
@@ -80,7 +81,8 @@ async fn create_class(State(school): State<Arc<School>>, Json(req): Json<NewClas
                 json!({"class_id": room, "request_id": metadata.request_id()}),
             )
         }
-        Err(e) if e.is_conflict() => reply(
+        // The room uuid is ours: a class that already exists is not an error of the vendor.
+        Ok((CreateRoomOutcome::AlreadyExists, _)) => reply(
             StatusCode::CONFLICT,
             json!({"error": format!("class {room} exists")}),
         ),

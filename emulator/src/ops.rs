@@ -1,4 +1,4 @@
-//! The 27 operations of the spec, as synchronous functions over the state.
+//! The 28 operations of the spec, as synchronous functions over the state.
 //!
 //! Each takes the state and the decoded request ([`Req`]) and answers a success (with the
 //! envelope's `data`) or a documented failure. The router (`routes.rs`) has already checked the
@@ -75,22 +75,22 @@ impl Req {
     }
 
     /// The `nextId` query parameter as a position; the documents allow `null` for the first batch.
+    /// The spec types nextId as any string: one this server did not give points past the end, so
+    /// its batch is empty and last.
     fn next_id(&self) -> Result<Option<i64>, Failure> {
         match self.query.get("nextId").map(|s| s.trim()) {
             None | Some("" | "null") => Ok(None),
-            Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
-                Failure::bad_request(format!("nextId {s:?} is not a nextId this server gave"))
-            }),
+            Some(s) => Ok(Some(s.parse::<i64>().unwrap_or(i64::MAX))),
         }
     }
 
+    /// An integer query parameter; the spec's are all `format: int32`.
     fn int_query(&self, name: &str) -> Result<Option<i64>, Failure> {
         match self.query.get(name).map(|s| s.trim()) {
             None | Some("") => Ok(None),
-            Some(s) => s
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| Failure::bad_request(format!("{name} must be an integer, got {s:?}"))),
+            Some(s) => s.parse::<i32>().map(|n| Some(i64::from(n))).map_err(|_| {
+                Failure::bad_request(format!("{name} must be a 32-bit integer, got {s:?}"))
+            }),
         }
     }
 }
@@ -130,12 +130,12 @@ pub(crate) fn create_room(state: &mut State, req: &Req) -> Outcome {
     let room_type = body
         .room_type
         .value()
-        .filter(|t| [0, 2, 4].contains(t))
-        .ok_or_else(|| Failure::bad_request("roomType must be 0, 2 or 4"))?;
+        .filter(|t| [0, 2, 4, 10].contains(t))
+        .ok_or_else(|| Failure::bad_request("roomType must be 0, 2, 4 or 10"))?;
     let key = req.room_key()?;
-    // The documents do not say what a second create does: it succeeds and changes nothing.
+    // The reference: 409 when the room already exists; the existing room is left as it is.
     if state.rooms.contains_key(&key) {
-        return Ok(Success::empty());
+        return Err(Failure::room_exists());
     }
     let mut schedule = Schedule::default();
     if let Some(s) = body
@@ -178,6 +178,11 @@ pub(crate) fn create_room(state: &mut State, req: &Req) -> Outcome {
     Ok(Success::empty())
 }
 
+pub(crate) fn get_room(state: &mut State, req: &Req) -> Outcome {
+    let room = room(state, req)?;
+    Ok(Success::data(room.info_json()))
+}
+
 pub(crate) fn set_room_state(state: &mut State, req: &Req) -> Outcome {
     let target = req.state_param(&[0, 1, 2, 3])?;
     let room = room(state, req)?;
@@ -209,7 +214,15 @@ pub(crate) fn delete_room_properties(state: &mut State, req: &Req) -> Outcome {
 
 pub(crate) fn set_group_state(state: &mut State, req: &Req) -> Outcome {
     let target = req.state_param(&[0, 1])?;
-    let body: Option<SetGroupStateRequest> = if target == 1 { Some(req.body()?) } else { None };
+    // The body is optional in the spec: opening groups without one opens none.
+    let body: Option<SetGroupStateRequest> = if target == 1 {
+        Some(
+            req.body_opt()?
+                .unwrap_or_else(|| SetGroupStateRequest::new(Vec::new())),
+        )
+    } else {
+        None
+    };
     let room = open_room(state, req)?;
     room.groups = body.map(|b| {
         b.groups
@@ -326,12 +339,6 @@ pub(crate) fn set_recording_state(state: &mut State, req: &Req) -> Outcome {
     recording_state(state, req, target)
 }
 
-/// PUT on the literal `.../records/states/1`, the path updateRecording PATCHes: it starts a
-/// recording like `.../records/states/{state}` with state 1.
-pub(crate) fn set_recording_state_1(state: &mut State, req: &Req) -> Outcome {
-    recording_state(state, req, 1)
-}
-
 fn recording_state(state: &mut State, req: &Req, target: i64) -> Outcome {
     if target == 0 {
         let room = room(state, req)?;
@@ -437,6 +444,7 @@ fn recording_state(state: &mut State, req: &Req, target: i64) -> Outcome {
 }
 
 pub(crate) fn update_recording(state: &mut State, req: &Req) -> Outcome {
+    req.state_param(&[1])?;
     let body: UpdateRecordingRequest = req.body()?;
     let room = open_room(state, req)?;
     let rec = room
@@ -742,6 +750,9 @@ pub(crate) fn delete_resources(state: &mut State, req: &Req) -> Outcome {
     let body: DeleteResourcesRequest = req.body()?;
     if body.resource_uuids.is_empty() {
         return Err(Failure::bad_request("resourceUuids must not be empty"));
+    }
+    for id in &body.resource_uuids {
+        crate::routes::check_id("resourceUuids", id)?;
     }
     let room = open_room(state, req)?;
     let (gone, kept): (Vec<Value>, Vec<Value>) = room.resources.drain(..).partition(|r| {

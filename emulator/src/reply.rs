@@ -38,6 +38,12 @@ impl Failure {
         Failure::new(StatusCode::NOT_FOUND, 20404200, "User not exists!")
     }
 
+    /// 409 for a room that already exists; the reference gives no business code, the emulator
+    /// sends 409.
+    pub fn room_exists() -> Self {
+        Failure::new(StatusCode::CONFLICT, 409, "Room already exists!")
+    }
+
     pub fn room_ended() -> Self {
         Failure::new(StatusCode::GONE, 30410100, "The classroom has ended.")
     }

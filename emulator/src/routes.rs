@@ -1,4 +1,4 @@
-//! The router: the spec's 27 operations at their exact path templates, the `/_emulator` admin
+//! The router: the spec's 28 operations at their exact path templates, the `/_emulator` admin
 //! endpoints, and a 404/405 envelope for everything else.
 
 use std::collections::BTreeMap;
@@ -59,7 +59,8 @@ pub(crate) struct Route {
 const ROOM: &str = "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}";
 
 /// The operationIds of the spec, in its order.
-pub const OPERATIONS: [&str; 27] = [
+pub const OPERATIONS: [&str; 28] = [
+    "getRoom",
     "createRoom",
     "setRoomState",
     "updateRoomProperties",
@@ -97,6 +98,7 @@ pub(crate) fn routes() -> Vec<Route> {
         handler,
     };
     vec![
+        r("getRoom", Method::GET, "", ops::get_room),
         r("createRoom", Method::POST, "", ops::create_room),
         r(
             "setRoomState",
@@ -147,17 +149,11 @@ pub(crate) fn routes() -> Vec<Route> {
             "/records/states/{state}",
             ops::set_recording_state,
         ),
-        // The literal path of updateRecording also answers PUT, as setRecordingState with state 1.
-        r(
-            "setRecordingState",
-            Method::PUT,
-            "/records/states/1",
-            ops::set_recording_state_1,
-        ),
+        // The spec's updateRecording shares the template, its state fixed to 1.
         r(
             "updateRecording",
             Method::PATCH,
-            "/records/states/1",
+            "/records/states/{state}",
             ops::update_recording,
         ),
         r(
@@ -388,11 +384,18 @@ async fn run(app: &App, route: &Route, req: Request) -> Outcome {
             check_id(name, value)?;
         }
     }
-    let query: BTreeMap<String, String> = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+    let pairs = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
         .map_err(|e| Failure::bad_request(format!("invalid query: {e}")))?
-        .0
-        .into_iter()
-        .collect();
+        .0;
+    let mut query: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in pairs {
+        // Every query parameter of the spec is one scalar.
+        if query.insert(name.clone(), value).is_some() {
+            return Err(Failure::bad_request(format!(
+                "the query parameter {name} is given more than once"
+            )));
+        }
+    }
     let body = read_json(body).await?;
     let mut state = app.lock();
     let now = state.now();
@@ -421,7 +424,10 @@ async fn read_json(body: Body) -> Result<Option<Value>, Failure> {
         return Ok(None);
     }
     match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Null) => Ok(None),
+        // No operation's body may be null: an optional body is left out, not sent as null.
+        Ok(Value::Null) => Err(Failure::bad_request(
+            "the body must be a JSON object, not null",
+        )),
         Ok(v) => Ok(Some(v)),
         Err(e) => Err(Failure::bad_request(format!("the body is not JSON: {e}"))),
     }

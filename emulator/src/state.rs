@@ -407,6 +407,39 @@ impl Room {
         given.unwrap_or(DEFAULT_MAX_RECORDING_HOURS)
     }
 
+    /// The room as getRoom answers it: the creation-time properties with the room type, the
+    /// state and the schedule as they are now.
+    pub fn info_json(&self) -> Value {
+        let mut props = match &self.room_properties {
+            Value::Object(m) => m.clone(),
+            _ => Map::new(),
+        };
+        let mut schedule = Map::new();
+        schedule.insert("state".into(), json!(self.state));
+        let start = self.schedule.start_time.or(self.started_at);
+        for (name, value) in [
+            ("startTime", start),
+            ("endTime", self.ended_at),
+            ("closeTime", self.closed_at),
+            ("duration", self.schedule.duration),
+            ("closeDelay", self.schedule.close_delay),
+        ] {
+            if let Some(v) = value {
+                schedule.insert(name.into(), json!(v));
+            }
+        }
+        props.insert("schedule".into(), Value::Object(schedule));
+        props.insert("roomType".into(), json!(self.room_type));
+        props.insert("state".into(), json!(self.state));
+        json!({
+            "roomUuid": self.uuid,
+            "roomName": self.name,
+            "createTime": self.created_at,
+            "state": self.state,
+            "roomProperties": props,
+        })
+    }
+
     /// The whole room, for the admin snapshot.
     pub fn snapshot(&self, app_id: &str, now: i64) -> Value {
         let users: Map<String, Value> = self

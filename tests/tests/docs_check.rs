@@ -25,12 +25,8 @@ fn the_real_documents_report_nothing_beyond_the_exceptions() {
         excepted,
         [
             (
-                Kind::ResponseFieldMissing,
-                "listRecordings response data.list.nextId"
-            ),
-            (
-                Kind::ResponseFieldMissing,
-                "listRecordings response data.list.total"
+                Kind::OperationMissing,
+                "PATCH /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/1"
             ),
             (
                 Kind::OperationDuplicate,

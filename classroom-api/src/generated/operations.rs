@@ -2,13 +2,23 @@
 //! One method on [`Client`](crate::Client) per operation of the spec, and a description of each.
 use crate::runtime::{Call, OperationInfo};
 
+/// `GET /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}` (getRoom).
+pub const GET_ROOM: OperationInfo = OperationInfo {
+    id: "getRoom",
+    method: "GET",
+    path: "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}",
+    tag: "rooms",
+    idempotent: true,
+    has_body: false,
+};
+
 /// `POST /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}` (createRoom).
 pub const CREATE_ROOM: OperationInfo = OperationInfo {
     id: "createRoom",
     method: "POST",
     path: "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}",
     tag: "rooms",
-    idempotent: false,
+    idempotent: true,
     has_body: true,
 };
 
@@ -102,11 +112,11 @@ pub const SET_RECORDING_STATE: OperationInfo = OperationInfo {
     has_body: true,
 };
 
-/// `PATCH /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/1` (updateRecording).
+/// `PATCH /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/{state}` (updateRecording).
 pub const UPDATE_RECORDING: OperationInfo = OperationInfo {
     id: "updateRecording",
     method: "PATCH",
-    path: "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/1",
+    path: "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/{state}",
     tag: "recordings",
     idempotent: true,
     has_body: true,
@@ -274,6 +284,7 @@ pub const DELETE_EXT_APP_PROPERTIES: OperationInfo = OperationInfo {
 
 /// Every operation of the spec, in spec order.
 pub const ALL: &[&OperationInfo] = &[
+    &GET_ROOM,
     &CREATE_ROOM,
     &SET_ROOM_STATE,
     &UPDATE_ROOM_PROPERTIES,
@@ -368,7 +379,7 @@ impl ListWidgetEventsQuery {
 pub struct ListPopupQuizEventsQuery {
     /// Start ID of the next batch. Leave it out (the documents also allow null) for the first batch, then pass the nextId of the previous response.
     pub next_id: Option<String>,
-    /// Number of events in this batch.
+    /// Number of events in this batch, at least 1 (at most 100 are returned).
     pub count: Option<i64>,
 }
 
@@ -393,7 +404,7 @@ impl ListPopupQuizEventsQuery {
 pub struct ListPollEventsQuery {
     /// Start ID of the next batch. Leave it out (the documents also allow null) for the first batch, then pass the nextId of the previous response.
     pub next_id: Option<String>,
-    /// Number of events in this batch.
+    /// Number of events in this batch, at least 1 (at most 100 are returned).
     pub count: Option<i64>,
 }
 
@@ -412,14 +423,69 @@ impl ListPollEventsQuery {
     }
 }
 
+/// What [`Client::create_room`](crate::Client::create_room) did: each variant is an answer of the server that is not an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreateRoomOutcome {
+    /// HTTP 200: The classroom was created.
+    Created,
+    /// HTTP 409: A classroom with this roomUuid already exists; users can join it. The reference gives no business code and no body for this answer.
+    AlreadyExists,
+}
+
 impl crate::Client {
+    /// Query a classroom
+    ///
+    /// Returns the classroom: its name, uuid, creation time and state, and its room properties (room type, schedule, and the widgets with their credentials). Only the English reference of 2026-01-19 documents it; its example elides many members with "...", which this spec describes as free-form objects.
+    ///
+    /// `GET /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}` (operation `getRoom`).
+    ///
+    /// Safe to repeat: retried on transient failures.
+    ///
+    /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: &classroom_api::Client) -> classroom_api::Result<()> {
+    /// let data = client.get_room("room-1").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_room<'a>(
+        &'a self,
+        room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
+    ) -> crate::Request<'a, crate::types::RoomInfo> {
+        crate::Request::new(
+            self,
+            crate::request::decode_data::<crate::types::RoomInfo>,
+            move || {
+                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                    &GET_ROOM,
+                    room_uuid,
+                )?;
+                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                let path = [
+                    "/",
+                    self.region_segment(),
+                    "/edu/apps/",
+                    self.app_id_segment(),
+                    "/v2/rooms/",
+                    &room_uuid_segment,
+                ]
+                    .concat();
+                let mut call = Call::new(&GET_ROOM, path);
+                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
+                Ok(call)
+            },
+        )
+    }
     /// Create a classroom
     ///
-    /// Creates a classroom. A classroom is kept for 5 days after it is created. Not idempotent: the documents do not say what a second call with the same roomUuid does.
+    /// Creates a classroom. A classroom is kept for 5 days after it is created. The server answers 200 when it created the classroom and 409 when a classroom with this roomUuid already exists (English reference 2026-01-19); both are outcomes of the call, not errors. Because the caller chooses the roomUuid, a repeat cannot create a second classroom, so the call is safe to repeat: a repeat after a lost answer reports that the classroom already exists, although the first attempt may have been the one that created it.
     ///
     /// `POST /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}` (operation `createRoom`).
     ///
-    /// Not safe to repeat: retried only when the request surely never reached the server.
+    /// Safe to repeat: retried on transient failures.
     ///
     /// Returns a [`Request`](crate::Request): `.await` it, or first change this call's settings (timeout, retries, headers) or ask for the response's metadata.
     ///
@@ -435,31 +501,40 @@ impl crate::Client {
         &'a self,
         room_uuid: impl TryInto<crate::ids::RoomUuid, Error: Into<crate::ids::IdError>>,
         body: &crate::types::CreateRoomRequest,
-    ) -> crate::Request<'a, ()> {
+    ) -> crate::Request<'a, CreateRoomOutcome> {
         crate::Request::new(
-            self,
-            crate::request::decode_unit,
-            move || {
-                let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
-                    &CREATE_ROOM,
-                    room_uuid,
-                )?;
-                let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
-                let path = [
-                    "/",
-                    self.region_segment(),
-                    "/edu/apps/",
-                    self.app_id_segment(),
-                    "/v2/rooms/",
-                    &room_uuid_segment,
-                ]
-                    .concat();
-                let mut call = Call::new(&CREATE_ROOM, path);
-                call.room_uuid = Some(std::borrow::Cow::Owned(room_uuid.into_string()));
-                call.json(&body)?;
-                Ok(call)
-            },
-        )
+                self,
+                |_| Ok(CreateRoomOutcome::Created),
+                move || {
+                    let room_uuid: crate::ids::RoomUuid = crate::runtime::id_arg(
+                        &CREATE_ROOM,
+                        room_uuid,
+                    )?;
+                    let room_uuid_segment = crate::runtime::segment(room_uuid.as_str());
+                    let path = [
+                        "/",
+                        self.region_segment(),
+                        "/edu/apps/",
+                        self.app_id_segment(),
+                        "/v2/rooms/",
+                        &room_uuid_segment,
+                    ]
+                        .concat();
+                    let mut call = Call::new(&CREATE_ROOM, path);
+                    call.room_uuid = Some(
+                        std::borrow::Cow::Owned(room_uuid.into_string()),
+                    );
+                    call.json(&body)?;
+                    Ok(call)
+                },
+            )
+            .with_outcomes(
+                &[409],
+                |status| match status {
+                    409 => CreateRoomOutcome::AlreadyExists,
+                    _ => CreateRoomOutcome::Created,
+                },
+            )
     }
     /// Set the classroom state
     ///
@@ -890,7 +965,7 @@ impl crate::Client {
     }
     /// Set the recording state
     ///
-    /// Starts (state 1) or stops (state 0) recording a classroom. Without a mode the composite recording mode records the teacher's audio and video only (M3U8 and TS files); mode web records a web page (MP4 files, a new file every 2 hours or 2 GB). The response data carries the recording identifiers; the document's example instead puts streamingUrl beside code and ts, without msg and data, and this spec accepts both.
+    /// Starts (state 1) or stops (state 0) recording a classroom. Without a mode the composite recording mode records the teacher's audio and video only (M3U8 and TS files); mode web records a web page (MP4 files, a new file every 2 hours or 2 GB). The response data carries the recording identifiers; the document's example instead puts streamingUrl beside code and ts, without msg and data, and this spec accepts both; a member of the envelope beside data that data also has is moved into data by the client.
     ///
     /// `PUT /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/{state}` (operation `setRecordingState`).
     ///
@@ -939,15 +1014,16 @@ impl crate::Client {
                 if let Some(body) = body {
                     call.json(&body)?;
                 }
+                call.hoist = &["streamingUrl"];
                 Ok(call)
             },
         )
     }
     /// Update the recording configuration
     ///
-    /// Updates the configuration of a running recording, for example to pause or resume a web page recording. Each call overwrites the previous configuration. Call it at least one minute after the recording started. The Chinese document uses PATCH on the literal path .../records/states/1; the English document writes PUT .../records/states/{state}, which is the set-recording-state endpoint, so this spec follows the Chinese document.
+    /// Updates the configuration of a running recording, for example to pause or resume a web page recording. Each call overwrites the previous configuration. Call it at least one minute after the recording started. The Chinese document uses PATCH on .../records/states/1; the English document writes PUT .../records/states/{state}, which is the set-recording-state endpoint, so this spec follows the Chinese document. The PATCH shares setRecordingState's path template, with state fixed to 1, so that under OpenAPI's matching rules (a literal path before a templated one) the documented PUT .../records/states/1 still reaches setRecordingState.
     ///
-    /// `PATCH /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/1` (operation `updateRecording`).
+    /// `PATCH /{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/{state}` (operation `updateRecording`).
     ///
     /// Safe to repeat: retried on transient failures.
     ///

@@ -208,15 +208,20 @@ impl std::fmt::Display for ChatMessageType {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CreateRoomRequest {
-    /// Classroom name, for display; at most 64 bytes.
+    /// Classroom name, for display; not empty, at most 64 bytes (the Chinese document; the English reference of 2026-01-19 says 64 characters). maxLength counts characters, so a name of 64 characters beyond ASCII can be too long.
     #[serde(rename = "roomName")]
     pub room_name: String,
-    /// Classroom type; it cannot be changed after creation. The create-room table types roomType as String while its example sends the integer 4, so both an integer and its decimal string are accepted; send what the table says.
+    /// Classroom type; it cannot be changed after creation. The create-room tables type roomType as String while every example sends an integer (4, 10), and getRoom's table types it Integer; both an integer and its decimal string are accepted, and the client sends the integer.
     #[serde(rename = "roomType")]
     pub room_type: crate::types::RoomType,
     /// Properties of a classroom set at creation.
     #[serde(rename = "roomProperties", default, skip_serializing_if = "Option::is_none")]
     pub room_properties: Option<crate::types::RoomProperties>,
+    /// Configuration per user role, keyed by the role's number as a string ("2" is the student, the only key the English reference 2026-01-19 documents).
+    #[serde(rename = "roleConfig", default, skip_serializing_if = "Option::is_none")]
+    pub role_config: Option<
+        std::collections::BTreeMap<String, crate::types::RoleConfig>,
+    >,
 }
 
 impl CreateRoomRequest {
@@ -230,6 +235,7 @@ impl CreateRoomRequest {
             room_name: room_name.into(),
             room_type,
             room_properties: None,
+            role_config: None,
         }
     }
     /// Sets `roomProperties`.
@@ -237,6 +243,69 @@ impl CreateRoomRequest {
     pub fn with_room_properties(mut self, value: crate::types::RoomProperties) -> Self {
         self.room_properties = Some(value);
         self
+    }
+    /// Sets `roleConfig`.
+    #[must_use]
+    pub fn with_role_config(
+        mut self,
+        value: std::collections::BTreeMap<String, crate::types::RoleConfig>,
+    ) -> Self {
+        self.role_config = Some(value);
+        self
+    }
+}
+
+/// The default stream of a user role; each state is 0 (disabled) or 1 (enabled).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DefaultStream {
+    /// Whether the stream is enabled, 0 or 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<i64>,
+    /// Whether the video is enabled, 0 or 1.
+    #[serde(rename = "videoState", default, skip_serializing_if = "Option::is_none")]
+    pub video_state: Option<i64>,
+    /// Whether the audio is enabled, 0 or 1.
+    #[serde(rename = "audioState", default, skip_serializing_if = "Option::is_none")]
+    pub audio_state: Option<i64>,
+}
+
+impl DefaultStream {
+    /// Creates a value with every field unset.
+    #[allow(
+        clippy::new_without_default,
+        reason = "Default is implemented where every field is optional"
+    )]
+    pub fn new() -> Self {
+        Self {
+            state: None,
+            video_state: None,
+            audio_state: None,
+        }
+    }
+    /// Sets `state`.
+    #[must_use]
+    pub fn with_state(mut self, value: i64) -> Self {
+        self.state = Some(value);
+        self
+    }
+    /// Sets `videoState`.
+    #[must_use]
+    pub fn with_video_state(mut self, value: i64) -> Self {
+        self.video_state = Some(value);
+        self
+    }
+    /// Sets `audioState`.
+    #[must_use]
+    pub fn with_audio_state(mut self, value: i64) -> Self {
+        self.audio_state = Some(value);
+        self
+    }
+}
+
+impl Default for DefaultStream {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -246,7 +315,7 @@ impl CreateRoomRequest {
 pub struct DeletePropertiesRequest {
     /// Keys (key paths) of the properties to delete.
     pub properties: Vec<String>,
-    /// Reason for the deletion.
+    /// Reason for the deletion. null is read as leaving it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -275,7 +344,7 @@ impl DeletePropertiesRequest {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteResourcesRequest {
-    /// IDs of the resources to delete.
+    /// IDs of the resources to delete, at least one.
     #[serde(rename = "resourceUuids")]
     pub resource_uuids: Vec<String>,
 }
@@ -295,7 +364,7 @@ impl DeleteResourcesRequest {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct DeleteWidgetRequest {
-    /// Reason for the deletion.
+    /// Reason for the deletion. null is read as leaving it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -321,6 +390,111 @@ impl DeleteWidgetRequest {
 }
 
 impl Default for DeleteWidgetRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The chat room of a classroom.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EasemobImExtra {
+    /// Chat organisation name.
+    #[serde(rename = "orgName", default, skip_serializing_if = "Option::is_none")]
+    pub org_name: Option<String>,
+    /// Chat app name.
+    #[serde(rename = "appName", default, skip_serializing_if = "Option::is_none")]
+    pub app_name: Option<String>,
+    /// Chat room id.
+    #[serde(rename = "chatRoomId", default, skip_serializing_if = "Option::is_none")]
+    pub chat_room_id: Option<String>,
+    /// Chat app key.
+    #[serde(rename = "appKey", default, skip_serializing_if = "Option::is_none")]
+    pub app_key: Option<String>,
+}
+
+impl EasemobImExtra {
+    /// Creates a value with every field unset.
+    #[allow(
+        clippy::new_without_default,
+        reason = "Default is implemented where every field is optional"
+    )]
+    pub fn new() -> Self {
+        Self {
+            org_name: None,
+            app_name: None,
+            chat_room_id: None,
+            app_key: None,
+        }
+    }
+    /// Sets `orgName`.
+    #[must_use]
+    pub fn with_org_name(mut self, value: impl Into<String>) -> Self {
+        self.org_name = Some(value.into());
+        self
+    }
+    /// Sets `appName`.
+    #[must_use]
+    pub fn with_app_name(mut self, value: impl Into<String>) -> Self {
+        self.app_name = Some(value.into());
+        self
+    }
+    /// Sets `chatRoomId`.
+    #[must_use]
+    pub fn with_chat_room_id(mut self, value: impl Into<String>) -> Self {
+        self.chat_room_id = Some(value.into());
+        self
+    }
+    /// Sets `appKey`.
+    #[must_use]
+    pub fn with_app_key(mut self, value: impl Into<String>) -> Self {
+        self.app_key = Some(value.into());
+        self
+    }
+}
+
+impl Default for EasemobImExtra {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The chat widget of a classroom.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct EasemobImWidget {
+    /// Active state of a widget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::types::WidgetState>,
+    /// The chat room of a classroom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<crate::types::EasemobImExtra>,
+}
+
+impl EasemobImWidget {
+    /// Creates a value with every field unset.
+    #[allow(
+        clippy::new_without_default,
+        reason = "Default is implemented where every field is optional"
+    )]
+    pub fn new() -> Self {
+        Self { state: None, extra: None }
+    }
+    /// Sets `state`.
+    #[must_use]
+    pub fn with_state(mut self, value: crate::types::WidgetState) -> Self {
+        self.state = Some(value);
+        self
+    }
+    /// Sets `extra`.
+    #[must_use]
+    pub fn with_extra(mut self, value: crate::types::EasemobImExtra) -> Self {
+        self.extra = Some(value);
+        self
+    }
+}
+
+impl Default for EasemobImWidget {
     fn default() -> Self {
         Self::new()
     }
@@ -427,6 +601,12 @@ impl crate::pagination::Page for EventPage {
     }
     fn into_items(self) -> Vec<Self::Item> {
         self.list.unwrap_or_default()
+    }
+    fn total(&self) -> Option<u64> {
+        self.total.and_then(|t| u64::try_from(t).ok())
+    }
+    fn item_count(&self) -> Option<usize> {
+        Some(self.list.as_deref().unwrap_or_default().len())
     }
 }
 
@@ -800,6 +980,13 @@ pub struct HandsUpProcess {
     /// Maximum number of users on stage.
     #[serde(rename = "maxAccept", default, skip_serializing_if = "Option::is_none")]
     pub max_accept: Option<i64>,
+    /// Who goes on stage by default: "audience" puts students on stage, "" (the default, and the cloud classroom's) or leaving it out does not (English reference 2026-01-19).
+    #[serde(
+        rename = "defaultAcceptRole",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_accept_role: Option<String>,
 }
 
 impl HandsUpProcess {
@@ -809,12 +996,21 @@ impl HandsUpProcess {
         reason = "Default is implemented where every field is optional"
     )]
     pub fn new() -> Self {
-        Self { max_accept: None }
+        Self {
+            max_accept: None,
+            default_accept_role: None,
+        }
     }
     /// Sets `maxAccept`.
     #[must_use]
     pub fn with_max_accept(mut self, value: i64) -> Self {
         self.max_accept = Some(value);
+        self
+    }
+    /// Sets `defaultAcceptRole`.
+    #[must_use]
+    pub fn with_default_accept_role(mut self, value: impl Into<String>) -> Self {
+        self.default_accept_role = Some(value.into());
         self
     }
 }
@@ -1016,6 +1212,111 @@ impl KickUserRequest {
 }
 
 impl Default for KickUserRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The whiteboard room of a classroom.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct NetlessBoardExtra {
+    /// Whiteboard App Identifier.
+    #[serde(rename = "boardAppId", default, skip_serializing_if = "Option::is_none")]
+    pub board_app_id: Option<String>,
+    /// Whiteboard room id.
+    #[serde(rename = "boardId", default, skip_serializing_if = "Option::is_none")]
+    pub board_id: Option<String>,
+    /// Whiteboard room token.
+    #[serde(rename = "boardToken", default, skip_serializing_if = "Option::is_none")]
+    pub board_token: Option<String>,
+    /// Whiteboard region.
+    #[serde(rename = "boardRegion", default, skip_serializing_if = "Option::is_none")]
+    pub board_region: Option<String>,
+}
+
+impl NetlessBoardExtra {
+    /// Creates a value with every field unset.
+    #[allow(
+        clippy::new_without_default,
+        reason = "Default is implemented where every field is optional"
+    )]
+    pub fn new() -> Self {
+        Self {
+            board_app_id: None,
+            board_id: None,
+            board_token: None,
+            board_region: None,
+        }
+    }
+    /// Sets `boardAppId`.
+    #[must_use]
+    pub fn with_board_app_id(mut self, value: impl Into<String>) -> Self {
+        self.board_app_id = Some(value.into());
+        self
+    }
+    /// Sets `boardId`.
+    #[must_use]
+    pub fn with_board_id(mut self, value: impl Into<String>) -> Self {
+        self.board_id = Some(value.into());
+        self
+    }
+    /// Sets `boardToken`.
+    #[must_use]
+    pub fn with_board_token(mut self, value: impl Into<String>) -> Self {
+        self.board_token = Some(value.into());
+        self
+    }
+    /// Sets `boardRegion`.
+    #[must_use]
+    pub fn with_board_region(mut self, value: impl Into<String>) -> Self {
+        self.board_region = Some(value.into());
+        self
+    }
+}
+
+impl Default for NetlessBoardExtra {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The whiteboard widget of a classroom.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct NetlessBoardWidget {
+    /// Active state of a widget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::types::WidgetState>,
+    /// The whiteboard room of a classroom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<crate::types::NetlessBoardExtra>,
+}
+
+impl NetlessBoardWidget {
+    /// Creates a value with every field unset.
+    #[allow(
+        clippy::new_without_default,
+        reason = "Default is implemented where every field is optional"
+    )]
+    pub fn new() -> Self {
+        Self { state: None, extra: None }
+    }
+    /// Sets `state`.
+    #[must_use]
+    pub fn with_state(mut self, value: crate::types::WidgetState) -> Self {
+        self.state = Some(value);
+        self
+    }
+    /// Sets `extra`.
+    #[must_use]
+    pub fn with_extra(mut self, value: crate::types::NetlessBoardExtra) -> Self {
+        self.extra = Some(value);
+        self
+    }
+}
+
+impl Default for NetlessBoardWidget {
     fn default() -> Self {
         Self::new()
     }
@@ -2498,7 +2799,7 @@ pub struct Recording {
     /// Unique identifier of the whiteboard.
     #[serde(rename = "boardId", default, skip_serializing_if = "Option::is_none")]
     pub board_id: Option<String>,
-    /// Recording type of a recording list entry. Only 1 and 2 are documented, although the same section also speaks of web page recordings.
+    /// Recording type of a recording list entry. The Chinese document lists 1 and 2; the English reference of 2026-01-19 lists only 3, web page recording.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::types::RecordingType>,
     /// Status of a recording list entry.
@@ -2513,6 +2814,12 @@ pub struct Recording {
     /// true when the recording failed: a recording started with retryTimeout that did not report ready in time is stopped and marked unready.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unready: Option<bool>,
+    /// Start ID of the next batch, where the table places it (inside each entry); null when there is none. The example has it beside list (RecordingPage.nextId).
+    #[serde(rename = "nextId", default, skip_serializing_if = "Option::is_none")]
+    pub next_id: Option<String>,
+    /// Total number of recordings, where the table places it (inside each entry). The example has it beside list (RecordingPage.total).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
 }
 
 impl Recording {
@@ -2539,6 +2846,8 @@ impl Recording {
             url: None,
             record_details: None,
             unready: None,
+            next_id: None,
+            total: None,
         }
     }
     /// Sets `appId`.
@@ -2640,6 +2949,18 @@ impl Recording {
         self.unready = Some(value);
         self
     }
+    /// Sets `nextId`.
+    #[must_use]
+    pub fn with_next_id(mut self, value: impl Into<String>) -> Self {
+        self.next_id = Some(value.into());
+        self
+    }
+    /// Sets `total`.
+    #[must_use]
+    pub fn with_total(mut self, value: i64) -> Self {
+        self.total = Some(value);
+        self
+    }
 }
 
 impl Default for Recording {
@@ -2709,7 +3030,7 @@ impl std::str::FromStr for RecordingMode {
     }
 }
 
-/// One batch of recordings. The table nests nextId, total and unready inside each list entry and puts webRecordUrlQuery beside list; the example puts total beside list. This spec puts the batch fields (nextId, total, count, webRecordUrlQuery) here and unready on each entry.
+/// One batch of recordings. The table nests nextId, total and unready inside each list entry and puts webRecordUrlQuery beside list; the example puts total beside list. Both places of nextId and total are described: here, and on each entry (Recording.nextId, Recording.total). The client follows the batch's nextId, else the last entry's.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RecordingPage {
@@ -2725,6 +3046,13 @@ pub struct RecordingPage {
     /// Start ID of the next batch; null when there is none.
     #[serde(rename = "nextId", default, skip_serializing_if = "Option::is_none")]
     pub next_id: Option<String>,
+    /// The name the English reference of 2026-01-19 gives webRecordUrlQuery in its table (its example writes webRecordUrlQuery).
+    #[serde(
+        rename = "webRecordingUrlQuery",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub web_recording_url_query: Option<String>,
     /// Query string of the web page recording. Appending it to the recordUrl passed in LaunchOption gives the address of the recorded page, for local debugging (a user who opens it locally kicks out the remote recording user).
     #[serde(
         rename = "webRecordUrlQuery",
@@ -2746,6 +3074,7 @@ impl RecordingPage {
             count: None,
             list: None,
             next_id: None,
+            web_recording_url_query: None,
             web_record_url_query: None,
         }
     }
@@ -2773,6 +3102,12 @@ impl RecordingPage {
         self.next_id = Some(value.into());
         self
     }
+    /// Sets `webRecordingUrlQuery`.
+    #[must_use]
+    pub fn with_web_recording_url_query(mut self, value: impl Into<String>) -> Self {
+        self.web_recording_url_query = Some(value.into());
+        self
+    }
     /// Sets `webRecordUrlQuery`.
     #[must_use]
     pub fn with_web_record_url_query(mut self, value: impl Into<String>) -> Self {
@@ -2790,10 +3125,36 @@ impl Default for RecordingPage {
 impl crate::pagination::Page for RecordingPage {
     type Item = crate::types::Recording;
     fn next_id(&self) -> Option<&str> {
-        self.next_id.as_deref()
+        self.next_id
+            .as_deref()
+            .or_else(|| {
+                self
+                    .list
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .rev()
+                    .find_map(|e| e.next_id.as_deref())
+            })
     }
     fn into_items(self) -> Vec<Self::Item> {
         self.list.unwrap_or_default()
+    }
+    fn total(&self) -> Option<u64> {
+        self.total
+            .or_else(|| {
+                self
+                    .list
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .rev()
+                    .find_map(|e| e.total)
+            })
+            .and_then(|t| u64::try_from(t).ok())
+    }
+    fn item_count(&self) -> Option<usize> {
+        Some(self.list.as_deref().unwrap_or_default().len())
     }
 }
 
@@ -3101,7 +3462,7 @@ impl std::fmt::Display for RecordingStatus {
     }
 }
 
-/// Recording type of a recording list entry. Only 1 and 2 are documented, although the same section also speaks of web page recordings.
+/// Recording type of a recording list entry. The Chinese document lists 1 and 2; the English reference of 2026-01-19 lists only 3, web page recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RecordingType {
@@ -3109,18 +3470,25 @@ pub enum RecordingType {
     SingleStream,
     /// `2`: Composite recording (合流录制).
     Composite,
+    /// `3`: Web page recording (English reference 2026-01-19).
+    WebPage,
     /// A value this version of the crate does not know, kept as sent.
     Unknown(i64),
 }
 
 impl RecordingType {
     /// Every value this version of the crate knows, in spec order.
-    pub const KNOWN: &'static [Self] = &[Self::SingleStream, Self::Composite];
+    pub const KNOWN: &'static [Self] = &[
+        Self::SingleStream,
+        Self::Composite,
+        Self::WebPage,
+    ];
     /// The integer value on the wire.
     pub fn value(&self) -> i64 {
         match self {
             Self::SingleStream => 1,
             Self::Composite => 2,
+            Self::WebPage => 3,
             Self::Unknown(v) => *v,
         }
     }
@@ -3129,6 +3497,7 @@ impl RecordingType {
         match value {
             1 => Self::SingleStream,
             2 => Self::Composite,
+            3 => Self::WebPage,
             other => Self::Unknown(other),
         }
     }
@@ -3480,6 +3849,484 @@ impl Default for RewardEventData {
     }
 }
 
+/// Configuration of one user role in a classroom.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct RoleConfig {
+    /// Maximum number of users of this role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// The default stream of a user role; each state is 0 (disabled) or 1 (enabled).
+    #[serde(rename = "defaultStream", default, skip_serializing_if = "Option::is_none")]
+    pub default_stream: Option<crate::types::DefaultStream>,
+}
+
+impl RoleConfig {
+    /// Creates a value with every field unset.
+    #[allow(
+        clippy::new_without_default,
+        reason = "Default is implemented where every field is optional"
+    )]
+    pub fn new() -> Self {
+        Self {
+            limit: None,
+            default_stream: None,
+        }
+    }
+    /// Sets `limit`.
+    #[must_use]
+    pub fn with_limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
+        self
+    }
+    /// Sets `defaultStream`.
+    #[must_use]
+    pub fn with_default_stream(mut self, value: crate::types::DefaultStream) -> Self {
+        self.default_stream = Some(value);
+        self
+    }
+}
+
+impl Default for RoleConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A classroom as Query a classroom answers it. The table lists roomUuid, roomName, createTime and roomProperties; the example adds scenario, roleConfig, roomTemplate, the mute maps, state and checkState.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct RoomInfo {
+    /// Classroom uuid.
+    #[serde(rename = "roomUuid", default, skip_serializing_if = "Option::is_none")]
+    pub room_uuid: Option<String>,
+    /// Classroom name.
+    #[serde(rename = "roomName", default, skip_serializing_if = "Option::is_none")]
+    pub room_name: Option<String>,
+    /// Creation time, Unix timestamp in milliseconds.
+    #[serde(rename = "createTime", default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<i64>,
+    /// State of a classroom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::types::RoomState>,
+    /// Scenario of the classroom, for example "education" (in the example only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// Template of the classroom, for example "edu_medium_v1" (in the example only).
+    #[serde(rename = "roomTemplate", default, skip_serializing_if = "Option::is_none")]
+    pub room_template: Option<String>,
+    /// Undocumented flag of the example.
+    #[serde(rename = "checkState", default, skip_serializing_if = "Option::is_none")]
+    pub check_state: Option<bool>,
+    /// Configuration per user role (elided in the example).
+    #[serde(rename = "roleConfig", default, skip_serializing_if = "Option::is_none")]
+    pub role_config: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Who is muted in the chat (an empty object in the example).
+    #[serde(rename = "muteChat", default, skip_serializing_if = "Option::is_none")]
+    pub mute_chat: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Whose video is muted (an empty object in the example).
+    #[serde(rename = "muteVideo", default, skip_serializing_if = "Option::is_none")]
+    pub mute_video: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Whose audio is muted (an empty object in the example).
+    #[serde(rename = "muteAudio", default, skip_serializing_if = "Option::is_none")]
+    pub mute_audio: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The properties of a classroom as Query a classroom answers them. The members the example elides (reward, processes, im, screen, groups, carousel, webhookConfig, record, board, flexProps) are free-form.
+    #[serde(rename = "roomProperties", default, skip_serializing_if = "Option::is_none")]
+    pub room_properties: Option<crate::types::RoomInfoProperties>,
+}
+
+impl RoomInfo {
+    /// Creates a value with every field unset.
+    #[allow(
+        clippy::new_without_default,
+        reason = "Default is implemented where every field is optional"
+    )]
+    pub fn new() -> Self {
+        Self {
+            room_uuid: None,
+            room_name: None,
+            create_time: None,
+            state: None,
+            scenario: None,
+            room_template: None,
+            check_state: None,
+            role_config: None,
+            mute_chat: None,
+            mute_video: None,
+            mute_audio: None,
+            room_properties: None,
+        }
+    }
+    /// Sets `roomUuid`.
+    #[must_use]
+    pub fn with_room_uuid(mut self, value: impl Into<String>) -> Self {
+        self.room_uuid = Some(value.into());
+        self
+    }
+    /// Sets `roomName`.
+    #[must_use]
+    pub fn with_room_name(mut self, value: impl Into<String>) -> Self {
+        self.room_name = Some(value.into());
+        self
+    }
+    /// Sets `createTime`.
+    #[must_use]
+    pub fn with_create_time(mut self, value: i64) -> Self {
+        self.create_time = Some(value);
+        self
+    }
+    /// Sets `state`.
+    #[must_use]
+    pub fn with_state(mut self, value: crate::types::RoomState) -> Self {
+        self.state = Some(value);
+        self
+    }
+    /// Sets `scenario`.
+    #[must_use]
+    pub fn with_scenario(mut self, value: impl Into<String>) -> Self {
+        self.scenario = Some(value.into());
+        self
+    }
+    /// Sets `roomTemplate`.
+    #[must_use]
+    pub fn with_room_template(mut self, value: impl Into<String>) -> Self {
+        self.room_template = Some(value.into());
+        self
+    }
+    /// Sets `checkState`.
+    #[must_use]
+    pub fn with_check_state(mut self, value: bool) -> Self {
+        self.check_state = Some(value);
+        self
+    }
+    /// Sets `roleConfig`.
+    #[must_use]
+    pub fn with_role_config(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.role_config = Some(value);
+        self
+    }
+    /// Sets `muteChat`.
+    #[must_use]
+    pub fn with_mute_chat(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.mute_chat = Some(value);
+        self
+    }
+    /// Sets `muteVideo`.
+    #[must_use]
+    pub fn with_mute_video(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.mute_video = Some(value);
+        self
+    }
+    /// Sets `muteAudio`.
+    #[must_use]
+    pub fn with_mute_audio(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.mute_audio = Some(value);
+        self
+    }
+    /// Sets `roomProperties`.
+    #[must_use]
+    pub fn with_room_properties(
+        mut self,
+        value: crate::types::RoomInfoProperties,
+    ) -> Self {
+        self.room_properties = Some(value);
+        self
+    }
+}
+
+impl Default for RoomInfo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The properties of a classroom as Query a classroom answers them. The members the example elides (reward, processes, im, screen, groups, carousel, webhookConfig, record, board, flexProps) are free-form.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct RoomInfoProperties {
+    /// Classroom type; it cannot be changed after creation. The create-room tables type roomType as String while every example sends an integer (4, 10), and getRoom's table types it Integer; both an integer and its decimal string are accepted, and the client sends the integer.
+    #[serde(rename = "roomType", default, skip_serializing_if = "Option::is_none")]
+    pub room_type: Option<crate::types::RoomType>,
+    /// State of a classroom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::types::RoomState>,
+    /// The schedule of a classroom as Query a classroom answers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<crate::types::RoomInfoSchedule>,
+    /// The built-in widgets of a classroom. At creation only their state is sent; Query a classroom also returns their credentials in extra.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widgets: Option<crate::types::RoomWidgets>,
+    /// Processes (handsUp, openCamera, remoteControl, waveArm), elided in the example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Custom properties set at creation.
+    #[serde(rename = "flexProps", default, skip_serializing_if = "Option::is_none")]
+    pub flex_props: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Rewards, elided in the example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Chat configuration, elided in the example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub im: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Screen sharing, elided in the example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Breakout groups, elided in the example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Carousel of students on stage, elided in the example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carousel: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Webhook configuration, elided in the example.
+    #[serde(rename = "webhookConfig", default, skip_serializing_if = "Option::is_none")]
+    pub webhook_config: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Recording configuration, elided in the example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Whiteboard information, elided in the example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub board: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl RoomInfoProperties {
+    /// Creates a value with every field unset.
+    #[allow(
+        clippy::new_without_default,
+        reason = "Default is implemented where every field is optional"
+    )]
+    pub fn new() -> Self {
+        Self {
+            room_type: None,
+            state: None,
+            schedule: None,
+            widgets: None,
+            processes: None,
+            flex_props: None,
+            reward: None,
+            im: None,
+            screen: None,
+            groups: None,
+            carousel: None,
+            webhook_config: None,
+            record: None,
+            board: None,
+        }
+    }
+    /// Sets `roomType`.
+    #[must_use]
+    pub fn with_room_type(mut self, value: crate::types::RoomType) -> Self {
+        self.room_type = Some(value);
+        self
+    }
+    /// Sets `state`.
+    #[must_use]
+    pub fn with_state(mut self, value: crate::types::RoomState) -> Self {
+        self.state = Some(value);
+        self
+    }
+    /// Sets `schedule`.
+    #[must_use]
+    pub fn with_schedule(mut self, value: crate::types::RoomInfoSchedule) -> Self {
+        self.schedule = Some(value);
+        self
+    }
+    /// Sets `widgets`.
+    #[must_use]
+    pub fn with_widgets(mut self, value: crate::types::RoomWidgets) -> Self {
+        self.widgets = Some(value);
+        self
+    }
+    /// Sets `processes`.
+    #[must_use]
+    pub fn with_processes(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.processes = Some(value);
+        self
+    }
+    /// Sets `flexProps`.
+    #[must_use]
+    pub fn with_flex_props(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.flex_props = Some(value);
+        self
+    }
+    /// Sets `reward`.
+    #[must_use]
+    pub fn with_reward(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.reward = Some(value);
+        self
+    }
+    /// Sets `im`.
+    #[must_use]
+    pub fn with_im(mut self, value: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.im = Some(value);
+        self
+    }
+    /// Sets `screen`.
+    #[must_use]
+    pub fn with_screen(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.screen = Some(value);
+        self
+    }
+    /// Sets `groups`.
+    #[must_use]
+    pub fn with_groups(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.groups = Some(value);
+        self
+    }
+    /// Sets `carousel`.
+    #[must_use]
+    pub fn with_carousel(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.carousel = Some(value);
+        self
+    }
+    /// Sets `webhookConfig`.
+    #[must_use]
+    pub fn with_webhook_config(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.webhook_config = Some(value);
+        self
+    }
+    /// Sets `record`.
+    #[must_use]
+    pub fn with_record(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.record = Some(value);
+        self
+    }
+    /// Sets `board`.
+    #[must_use]
+    pub fn with_board(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.board = Some(value);
+        self
+    }
+}
+
+impl Default for RoomInfoProperties {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The schedule of a classroom as Query a classroom answers it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct RoomInfoSchedule {
+    /// State of a classroom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::types::RoomState>,
+    /// Start time, Unix timestamp in milliseconds.
+    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<i64>,
+    /// End time, Unix timestamp in milliseconds.
+    #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<i64>,
+    /// Close time, Unix timestamp in milliseconds.
+    #[serde(rename = "closeTime", default, skip_serializing_if = "Option::is_none")]
+    pub close_time: Option<i64>,
+    /// Duration of the class in seconds (in the example, not in the table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<i64>,
+    /// Close delay in seconds (in the example, not in the table).
+    #[serde(rename = "closeDelay", default, skip_serializing_if = "Option::is_none")]
+    pub close_delay: Option<i64>,
+}
+
+impl RoomInfoSchedule {
+    /// Creates a value with every field unset.
+    #[allow(
+        clippy::new_without_default,
+        reason = "Default is implemented where every field is optional"
+    )]
+    pub fn new() -> Self {
+        Self {
+            state: None,
+            start_time: None,
+            end_time: None,
+            close_time: None,
+            duration: None,
+            close_delay: None,
+        }
+    }
+    /// Sets `state`.
+    #[must_use]
+    pub fn with_state(mut self, value: crate::types::RoomState) -> Self {
+        self.state = Some(value);
+        self
+    }
+    /// Sets `startTime`.
+    #[must_use]
+    pub fn with_start_time(mut self, value: i64) -> Self {
+        self.start_time = Some(value);
+        self
+    }
+    /// Sets `endTime`.
+    #[must_use]
+    pub fn with_end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+    /// Sets `closeTime`.
+    #[must_use]
+    pub fn with_close_time(mut self, value: i64) -> Self {
+        self.close_time = Some(value);
+        self
+    }
+    /// Sets `duration`.
+    #[must_use]
+    pub fn with_duration(mut self, value: i64) -> Self {
+        self.duration = Some(value);
+        self
+    }
+    /// Sets `closeDelay`.
+    #[must_use]
+    pub fn with_close_delay(mut self, value: i64) -> Self {
+        self.close_delay = Some(value);
+        self
+    }
+}
+
+impl Default for RoomInfoSchedule {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Request and invitation processes of a classroom.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -3522,6 +4369,12 @@ pub struct RoomProperties {
     /// Request and invitation processes of a classroom.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processes: Option<crate::types::RoomProcesses>,
+    /// Initial custom properties of the classroom, synchronised to every client (English reference 2026-01-19).
+    #[serde(rename = "flexProps", default, skip_serializing_if = "Option::is_none")]
+    pub flex_props: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The built-in widgets of a classroom. At creation only their state is sent; Query a classroom also returns their credentials in extra.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widgets: Option<crate::types::RoomWidgets>,
 }
 
 impl RoomProperties {
@@ -3534,6 +4387,8 @@ impl RoomProperties {
         Self {
             schedule: None,
             processes: None,
+            flex_props: None,
+            widgets: None,
         }
     }
     /// Sets `schedule`.
@@ -3546,6 +4401,21 @@ impl RoomProperties {
     #[must_use]
     pub fn with_processes(mut self, value: crate::types::RoomProcesses) -> Self {
         self.processes = Some(value);
+        self
+    }
+    /// Sets `flexProps`.
+    #[must_use]
+    pub fn with_flex_props(
+        mut self,
+        value: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.flex_props = Some(value);
+        self
+    }
+    /// Sets `widgets`.
+    #[must_use]
+    pub fn with_widgets(mut self, value: crate::types::RoomWidgets) -> Self {
+        self.widgets = Some(value);
         self
     }
 }
@@ -3740,7 +4610,7 @@ impl Default for RoomStateEventData {
     }
 }
 
-/// Classroom type; it cannot be changed after creation. The create-room table types roomType as String while its example sends the integer 4, so both an integer and its decimal string are accepted; send what the table says.
+/// Classroom type; it cannot be changed after creation. The create-room tables type roomType as String while every example sends an integer (4, 10), and getRoom's table types it Integer; both an integer and its decimal string are accepted, and the client sends the integer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RoomType {
@@ -3750,6 +4620,8 @@ pub enum RoomType {
     LectureHall,
     /// `4`: Small classroom (小班课).
     SmallClass,
+    /// `10`: Small cloud classroom (English reference 2026-01-19 only).
+    SmallCloudClass,
     /// A value this version of the crate does not know, kept as sent.
     Unknown(i64),
     /// A string the documents do not name, kept as sent.
@@ -3762,6 +4634,7 @@ impl RoomType {
         Self::OneToOne,
         Self::LectureHall,
         Self::SmallClass,
+        Self::SmallCloudClass,
     ];
     /// The integer value; `None` for a string the documents do not name.
     pub fn value(&self) -> Option<i64> {
@@ -3770,6 +4643,7 @@ impl RoomType {
                 Self::OneToOne => 0,
                 Self::LectureHall => 2,
                 Self::SmallClass => 4,
+                Self::SmallCloudClass => 10,
                 Self::Unknown(v) => *v,
                 Self::Other(_) => return None,
             },
@@ -3781,6 +4655,7 @@ impl RoomType {
             0 => Self::OneToOne,
             2 => Self::LectureHall,
             4 => Self::SmallClass,
+            10 => Self::SmallCloudClass,
             other => Self::Unknown(other),
         }
     }
@@ -3789,6 +4664,7 @@ impl RoomType {
             "0" => Some(0),
             "2" => Some(2),
             "4" => Some(4),
+            "10" => Some(10),
             _ => None,
         }
     }
@@ -3830,6 +4706,53 @@ impl std::fmt::Display for RoomType {
     }
 }
 
+/// The built-in widgets of a classroom. At creation only their state is sent; Query a classroom also returns their credentials in extra.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct RoomWidgets {
+    /// The whiteboard widget of a classroom.
+    #[serde(rename = "netlessBoard", default, skip_serializing_if = "Option::is_none")]
+    pub netless_board: Option<crate::types::NetlessBoardWidget>,
+    /// The chat widget of a classroom.
+    #[serde(rename = "easemobIM", default, skip_serializing_if = "Option::is_none")]
+    pub easemob_im: Option<crate::types::EasemobImWidget>,
+}
+
+impl RoomWidgets {
+    /// Creates a value with every field unset.
+    #[allow(
+        clippy::new_without_default,
+        reason = "Default is implemented where every field is optional"
+    )]
+    pub fn new() -> Self {
+        Self {
+            netless_board: None,
+            easemob_im: None,
+        }
+    }
+    /// Sets `netlessBoard`.
+    #[must_use]
+    pub fn with_netless_board(
+        mut self,
+        value: crate::types::NetlessBoardWidget,
+    ) -> Self {
+        self.netless_board = Some(value);
+        self
+    }
+    /// Sets `easemobIM`.
+    #[must_use]
+    pub fn with_easemob_im(mut self, value: crate::types::EasemobImWidget) -> Self {
+        self.easemob_im = Some(value);
+        self
+    }
+}
+
+impl Default for RoomWidgets {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Body of start breakout groups; stopping them sends no body.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -3855,7 +4778,7 @@ impl SetGroupStateRequest {
 pub struct SetPropertiesRequest {
     /// The properties to add or update.
     pub properties: serde_json::Map<String, serde_json::Value>,
-    /// Reason for the update.
+    /// Reason for the update. null is read as leaving it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -4037,7 +4960,7 @@ pub struct UpdateExtAppPropertiesRequest {
     /// Common settings of an extension app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub common: Option<crate::types::ExtAppCommon>,
-    /// Reason for the update.
+    /// Reason for the update. null is read as leaving it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -4155,7 +5078,7 @@ pub struct UpdateWidgetRequest {
     /// Room properties of the widget as the example names them; accepted, send extra.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub properties: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Reason for the update.
+    /// Reason for the update. null is read as leaving it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<serde_json::Map<String, serde_json::Value>>,
     /// Active state of a widget.
@@ -4621,7 +5544,7 @@ impl Default for UsersOnStageEventData {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct WebRecordConfig {
-    /// Root address of the page to record. Flexible Classroom appends roomUuid, roomType and other parameters so that the recording service joins the classroom as an invisible user.
+    /// Root address of the page to record. Flexible Classroom appends roomUuid, roomType and other parameters so that the recording service joins the classroom as an invisible user. Required, and not blank, in web mode (error 30400412).
     #[serde(rename = "rootUrl")]
     pub root_url: String,
     /// Full address of the page to record. It appears only in the request example, not in the tables; accepted.

@@ -26,7 +26,7 @@ async fn status_with(emu: &Emulator, credentials: Credentials) -> Result<(), u16
     let client = client_with(emu, credentials, RetryPolicy::none());
     let body = CreateRoomRequest::new("auth", RoomType::OneToOne);
     match client.create_room("auth-room", &body).await {
-        Ok(()) => Ok(()),
+        Ok(_) => Ok(()),
         Err(e) => Err(e.status().unwrap_or(0)),
     }
 }

@@ -23,7 +23,7 @@ async fn outcome(emu: &Emulator, credentials: Credentials) -> Result<(), (u16, S
     let client = client_with(emu, credentials, RetryPolicy::none());
     let body = CreateRoomRequest::new("auth", RoomType::OneToOne);
     match client.create_room("auth-room", &body).await {
-        Ok(()) => Ok(()),
+        Ok(_) => Ok(()),
         Err(e) => Err((
             e.status().unwrap_or(0),
             e.api().map(|a| a.msg.clone()).unwrap_or_default(),

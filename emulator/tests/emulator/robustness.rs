@@ -127,15 +127,24 @@ async fn unknown_paths_methods_and_regions_answer_the_envelope() {
     assert_eq!((status, reply["code"].as_i64()), (404, Some(404)));
     let (status, _, reply) = raw(
         &emu,
-        "PATCH",
+        "DELETE",
         &format!("{}/records/states/0", room_path(&emu, "r")),
         Some("{}"),
     )
     .await;
     assert_eq!((status, reply["code"].as_i64()), (405, Some(405)));
+    // updateRecording's state is always 1.
     let (status, _, reply) = raw(
         &emu,
-        "GET",
+        "PATCH",
+        &format!("{}/records/states/0", room_path(&emu, "r")),
+        Some("{}"),
+    )
+    .await;
+    assert_eq!((status, reply["code"].as_i64()), (400, Some(400)));
+    let (status, _, reply) = raw(
+        &emu,
+        "DELETE",
         &room_path(&emu, "r").replace("/cn/", "/mars/"),
         None,
     )
@@ -143,7 +152,7 @@ async fn unknown_paths_methods_and_regions_answer_the_envelope() {
     assert_eq!(
         (status, reply["code"].as_i64()),
         (405, Some(405)),
-        "GET on the createRoom path"
+        "DELETE on the room path"
     );
     let (status, _, reply) = raw(
         &emu,
@@ -344,7 +353,7 @@ async fn random_bodies_never_break_the_emulator() {
         answered += 1;
     }
     assert_eq!(answered, 400);
-    assert!(OPERATIONS.len() == 27);
+    assert!(OPERATIONS.len() == 28);
     let _ = client.poll_app_events().await.expect("still serving");
     assert_responses_match_spec(&emu);
 }
@@ -397,4 +406,46 @@ async fn reset_forgets_everything() {
     assert!(emu.responses().is_empty());
     let retrying = crate::support::client(&emu, RetryPolicy::none());
     assert!(retrying.get_user("z", "u").await.is_err());
+}
+
+#[tokio::test]
+async fn what_the_spec_rules_out_is_refused() {
+    let (emu, client) = start().await;
+    client
+        .create_room("s", &CreateRoomRequest::new("s", RoomType::SmallClass))
+        .await
+        .expect("create");
+    let room = room_path(&emu, "s");
+    let v1_room = room.replace("/v2/", "/v1/");
+    for (method, url, body) in [
+        // One scalar per query parameter.
+        ("GET", format!("{room}/sequences?cmd=1&cmd=20"), None),
+        // count is a 32-bit integer of at least 1.
+        (
+            "GET",
+            format!("{room}/widgets/poll/sequences?count=2147483648"),
+            None,
+        ),
+        (
+            "GET",
+            format!("{room}/widgets/poll/sequences?count=0"),
+            None,
+        ),
+        // Resource ids are ids.
+        (
+            "DELETE",
+            format!("{v1_room}/resources"),
+            Some(r#"{"resourceUuids": ["a/b"]}"#),
+        ),
+        // An optional body is left out, not null.
+        ("PUT", format!("{room}/records/states/1"), Some("null")),
+    ] {
+        let (status, _, reply) = raw(&emu, method, &url, body).await;
+        assert_eq!(
+            (status, reply["code"].as_i64()),
+            (400, Some(400)),
+            "{method} {url} {body:?}: {reply}"
+        );
+    }
+    assert_responses_match_spec(&emu);
 }
