@@ -4,14 +4,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rand::Rng;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use tracing::Instrument;
 
 use crate::auth::Credentials;
-use crate::error::{ApiError, DecodeError, Error, Result};
+use crate::error::{ApiError, DecodeError, Error, Result, TransportError};
 use crate::error_codes::ErrorCode;
 use crate::runtime::{Call, Scalar};
 use crate::types::Region;
@@ -103,7 +102,7 @@ impl RetryPolicy {
             .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
         let cap = exp.min(self.max_backoff);
         let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(rand::rng().random_range(0..=millis))
+        Duration::from_millis(crate::random::in_range(0..=millis))
     }
 }
 
@@ -414,7 +413,7 @@ impl Client {
                         operation: call.op.id,
                         attempts: 0,
                         not_sent: false,
-                        source: e,
+                        source: TransportError::send(e),
                     },
                     failure,
                 );
@@ -430,7 +429,7 @@ impl Client {
                         operation: call.op.id,
                         attempts: 0,
                         not_sent: false,
-                        source: e,
+                        source: TransportError::read_body(e),
                     },
                     Failure::Transport,
                 );
@@ -698,7 +697,8 @@ impl ClientBuilder {
     }
 
     /// A TCP connect timeout shorter than the attempt timeout, to fail over sooner from a host that
-    /// does not answer at all; ignored with [`ClientBuilder::http_client`].
+    /// does not answer at all; ignored with your own HTTP client (`http_client`, feature
+    /// `reqwest-client`).
     ///
     /// Off by default: the attempt timeout already bounds connecting, and a connect timeout costs
     /// every call a timer in reqwest's connection pool (measured by `cargo xtask bench`: about 10%
@@ -717,6 +717,12 @@ impl ClientBuilder {
     }
 
     /// Uses your own `reqwest::Client` (proxies, TLS settings...).
+    ///
+    /// Behind the `reqwest-client` feature: it makes reqwest 0.12 part of this crate's public API,
+    /// so a reqwest major bump is a breaking change for code that calls it. The TLS and `http2`
+    /// features then only choose what reqwest is built with; your client's settings apply.
+    #[cfg(feature = "reqwest-client")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reqwest-client")))]
     #[must_use]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
