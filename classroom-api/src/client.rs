@@ -245,6 +245,7 @@ impl Client {
     }
 
     /// This client with another retry policy (the same connection pool and credentials).
+    #[cfg(feature = "poller")]
     pub(crate) fn with_retry(&self, retry: RetryPolicy) -> Client {
         let mut inner = (*self.inner).clone();
         inner.retry = retry;
