@@ -192,7 +192,10 @@ fn default_crates(root: &std::path::Path) -> Result<usize> {
         .output()
         .context("cannot run cargo tree")?;
     if !out.status.success() {
-        bail!("cargo tree failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "cargo tree failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let crates: std::collections::BTreeSet<&str> = std::str::from_utf8(&out.stdout)?
         .lines()
