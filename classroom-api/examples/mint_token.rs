@@ -1,11 +1,12 @@
 //! Mints an Agora token and prints it alone on stdout.
 //!
 //! ```text
-//! cargo run -p classroom-api --example mint_token -- <scope> --app-id ID --certificate CERT \
+//! cargo run -p classroom-api --features legacy-006 --example mint_token -- <scope> --app-id ID --certificate CERT \
 //!     [--user ID] [--room UUID] [--role ROLE] [--expire SECS] [--issue-ts TS] [--salt N]
 //! ```
 //!
-//! Errors go to stderr, with exit code 2.
+//! Errors go to stderr, with exit code 2. It needs the `legacy-006` feature for its `rtm-legacy`
+//! scope.
 
 use std::process::ExitCode;
 

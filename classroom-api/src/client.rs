@@ -4,7 +4,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rand::Rng;
 use reqwest::header::{
     CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT,
 };
@@ -13,7 +12,7 @@ use serde_json::value::RawValue;
 use tracing::Instrument;
 
 use crate::auth::Credentials;
-use crate::error::{ApiError, DecodeError, Error, Result};
+use crate::error::{ApiError, DecodeError, Error, Result, TransportError};
 use crate::error_codes::ErrorCode;
 use crate::request::{Decoder, ResponseMetadata};
 use crate::runtime::{Call, Scalar};
@@ -106,7 +105,7 @@ impl RetryPolicy {
             .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
         let cap = exp.min(self.max_backoff);
         let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(rand::rng().random_range(0..=millis))
+        Duration::from_millis(crate::random::in_range(0..=millis))
     }
 }
 
@@ -249,6 +248,7 @@ impl Client {
     }
 
     /// This client with another retry policy (the same connection pool and credentials).
+    #[cfg(feature = "poller")]
     pub(crate) fn with_retry(&self, retry: RetryPolicy) -> Client {
         let mut inner = (*self.inner).clone();
         inner.retry = retry;
@@ -455,7 +455,7 @@ impl Client {
                         operation: call.op.id,
                         attempts: 0,
                         not_sent: false,
-                        source: e,
+                        source: TransportError::send(e),
                     },
                     failure,
                 );
@@ -485,7 +485,7 @@ impl Client {
                         operation: call.op.id,
                         attempts: 0,
                         not_sent: false,
-                        source: e,
+                        source: TransportError::read_body(e),
                     },
                     Failure::Transport,
                 );
@@ -898,15 +898,16 @@ impl ClientBuilder {
         self
     }
 
-    /// The TCP connect timeout, shorter than the attempt timeout, to fail over from a host that
-    /// does not answer at all; ignored with [`ClientBuilder::http_client`].
+    /// A TCP connect timeout shorter than the attempt timeout, to fail over sooner from a host that
+    /// does not answer at all; ignored with your own HTTP client (`http_client`, feature
+    /// `reqwest-client`).
     ///
     /// Default: half the attempt timeout, at most 5 s. A connection that never completes then
     /// fails as a connect failure (the request surely was not sent, so even a POST is retried and
     /// failed over) rather than as an attempt timeout (the request may have been sent). The timer
     /// costs some throughput (measured by `cargo xtask bench`: about 10% fewer calls per second at
-    /// 64 in flight on 2 cores); a client of your own ([`ClientBuilder::http_client`]) without one
-    /// loses that distinction.
+    /// 64 in flight on 2 cores); a client of your own (`http_client`) without one loses that
+    /// distinction.
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
@@ -946,6 +947,12 @@ impl ClientBuilder {
     ///
     /// Build it with `.redirect(reqwest::redirect::Policy::none())` (reqwest follows redirects by
     /// default, with the credential headers) and a `connect_timeout`, as the built-in one is.
+    ///
+    /// Behind the `reqwest-client` feature: it makes reqwest 0.12 part of this crate's public API,
+    /// so a reqwest major bump is a breaking change for code that calls it. The TLS and `http2`
+    /// features then only choose what reqwest is built with; your client's settings apply.
+    #[cfg(feature = "reqwest-client")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reqwest-client")))]
     #[must_use]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);

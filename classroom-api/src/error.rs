@@ -51,7 +51,7 @@ pub enum Error {
         not_sent: bool,
         /// The last transport error.
         #[source]
-        source: reqwest::Error,
+        source: TransportError,
     },
     /// No answer within the per-attempt timeout or the call's deadline.
     #[error("{operation} timed out after {attempts} attempt(s)")]
@@ -67,6 +67,84 @@ pub enum Error {
     /// The server's answer is not the documented response.
     #[error(transparent)]
     Decode(Box<DecodeError>),
+}
+
+/// Why sending a request or reading its answer failed.
+///
+/// The crate's own type, so that the HTTP stack underneath is not part of the public API: its
+/// [`source()`](std::error::Error::source) is the HTTP library's error (today a `reqwest::Error`),
+/// for logging, with no promise about its type.
+#[derive(Debug)]
+pub struct TransportError {
+    stage: Stage,
+    source: reqwest::Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Connect,
+    Timeout,
+    Send,
+    ReadBody,
+}
+
+impl TransportError {
+    /// Sending the request failed (connecting, writing it, or waiting for the answer's head).
+    pub(crate) fn send(source: reqwest::Error) -> Self {
+        let stage = if source.is_connect() {
+            Stage::Connect
+        } else if source.is_timeout() {
+            Stage::Timeout
+        } else {
+            Stage::Send
+        };
+        Self { stage, source }
+    }
+
+    /// Reading the answer's body failed.
+    pub(crate) fn read_body(source: reqwest::Error) -> Self {
+        Self {
+            stage: Stage::ReadBody,
+            source,
+        }
+    }
+
+    /// Whether connecting to the server failed (the request surely never reached it).
+    pub fn is_connect(&self) -> bool {
+        self.stage == Stage::Connect
+    }
+
+    /// Whether the HTTP stack's own timeout fired (see also [`Error::Timeout`]).
+    pub fn is_timeout(&self) -> bool {
+        self.stage == Stage::Timeout
+    }
+
+    /// Whether the answer's head arrived and reading its body failed.
+    pub fn is_body(&self) -> bool {
+        self.stage == Stage::ReadBody
+    }
+
+    /// The HTTP status, when the answer's head arrived.
+    pub fn status(&self) -> Option<u16> {
+        self.source.status().map(|s| s.as_u16())
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.stage {
+            Stage::Connect => "connecting failed",
+            Stage::Timeout => "the HTTP client timed out",
+            Stage::Send => "sending the request failed",
+            Stage::ReadBody => "reading the response body failed",
+        })
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
 }
 
 /// A business error: the envelope's `code` and `msg`, with where it happened.
@@ -150,7 +228,7 @@ impl Error {
         match self {
             Error::Api(e) => Some(e.status),
             Error::Decode(e) => Some(e.status),
-            Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
+            Error::Transport { source, .. } => source.status(),
             _ => None,
         }
     }

@@ -1,14 +1,22 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
+#[cfg(feature = "poller")]
+mod cancel;
+#[cfg(feature = "poller")]
+#[cfg_attr(docsrs, doc(cfg(feature = "poller")))]
 pub mod checkpoint;
 mod client;
 mod error;
 pub mod ids;
 pub mod pagination;
+#[cfg(feature = "poller")]
+#[cfg_attr(docsrs, doc(cfg(feature = "poller")))]
 pub mod poller;
+mod random;
 mod raw;
 mod request;
 mod runtime;
@@ -23,10 +31,13 @@ pub mod widgets;
 mod generated;
 
 pub use auth::{AppTokenProvider, AuthHeaders, CredentialProvider, Credentials};
+#[cfg(feature = "poller")]
+#[cfg_attr(docsrs, doc(cfg(feature = "poller")))]
+pub use cancel::CancellationToken;
 #[doc(hidden)]
 pub use client::decode_response;
 pub use client::{Client, ClientBuilder, Domain, RetryPolicy, failover_hosts};
-pub use error::{ApiError, DecodeError, Error, Result};
+pub use error::{ApiError, DecodeError, Error, Result, TransportError};
 pub use generated::{error_codes, events, operations, types};
 pub use request::{Request, ResponseMetadata};
 pub use runtime::OperationInfo;

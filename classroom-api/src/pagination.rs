@@ -43,7 +43,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures::Stream;
+use futures_core::Stream;
 
 use crate::error::{DecodeError, Error, Result};
 use crate::runtime::OperationInfo;

@@ -71,10 +71,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+pub use crate::cancel::CancellationToken;
+use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-pub use tokio_util::sync::CancellationToken;
 
 use crate::checkpoint::{CheckpointError, CheckpointStore, Checkpoints, MemoryStore};
 use crate::client::{Client, RetryPolicy};

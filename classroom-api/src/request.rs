@@ -19,6 +19,10 @@ use crate::runtime::{Call, OneOrMany};
 /// Reads the envelope's `data` (absent when the envelope has none) into the call's result.
 pub(crate) type Decoder<T> = fn(Option<&RawValue>) -> std::result::Result<T, String>;
 
+/// Statuses that are outcomes of an operation rather than errors (`x-outcome` in the spec), and
+/// the value each gives.
+type Outcomes<T> = Option<(&'static [u16], fn(u16) -> T)>;
+
 /// Headers the client sets itself; [`Request::header`] refuses them.
 const RESERVED_HEADERS: &[&str] = &[
     "authorization",
@@ -57,7 +61,7 @@ pub struct Request<'a, T> {
     decode: Decoder<T>,
     /// Statuses that are outcomes of the operation rather than errors (`x-outcome` in the spec),
     /// and the value each gives.
-    outcomes: Option<(&'static [u16], fn(u16) -> T)>,
+    outcomes: Outcomes<T>,
 }
 
 /// Settings of one call that override the client's.
@@ -221,10 +225,7 @@ impl<'a, T: Send + 'a> Request<'a, T> {
 
 /// The value of an answer whose status is one of the operation's outcomes (whatever its body),
 /// else the error.
-fn outcome<T>(
-    outcomes: Option<(&'static [u16], fn(u16) -> T)>,
-    err: Error,
-) -> Result<(T, ResponseMetadata)> {
+fn outcome<T>(outcomes: Outcomes<T>, err: Error) -> Result<(T, ResponseMetadata)> {
     let Some((statuses, of)) = outcomes else {
         return Err(err);
     };

@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use classroom_api::checkpoint::{CheckpointStore, FileStore, MemoryStore};
 use classroom_api::events::{Event, EventPayload};
-use classroom_api::poller::{NewRooms, Poller, PollerError};
+use classroom_api::poller::{CancellationToken, NewRooms, Poller, PollerError};
 use classroom_api::types::Region;
 use classroom_api::{Client, Credentials, RetryPolicy};
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 

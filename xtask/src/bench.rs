@@ -53,6 +53,7 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ("proxy.added_median_ms", 1.0, "< 1"),
     ("docs_parse.mdx_200kb_ms", 100.0, "< 100"),
     ("docs_parse.ratio_2000kb_over_200kb", 15.0, "<= 15"),
+    ("deps.default_crates", 105.0, "<= 105"),
 ];
 
 fn met(value: f64, target: f64) -> bool {
@@ -139,17 +140,19 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         lines += fs::read_to_string(entry?.path())?.lines().count();
     }
     figures.insert("compile.generated_lines".into(), lines as f64);
+    figures.insert("deps.default_crates".into(), default_crates(&root)? as f64);
     if !args.skip_clean_build {
         eprintln!("clean build of classroom-api (dependencies included)...");
         let dir = root.join("target/bench-clean");
         let _ = fs::remove_dir_all(&dir);
-        let secs = timed(
-            Command::new(env!("CARGO"))
-                .current_dir(&root)
-                .args(["build", "-q", "-p", "classroom-api", "--target-dir"])
-                .arg(&dir),
-        )?;
+        let secs = timed(&mut cargo_build(&root, &dir, false))?;
         figures.insert("compile.clean_build_s".into(), secs);
+        eprintln!("clean build of the library alone, debug then release...");
+        let secs = library_alone(&root, &dir, false)?;
+        figures.insert("compile.lib_alone_debug_s".into(), secs);
+        timed(&mut cargo_build(&root, &dir, true))?;
+        let secs = library_alone(&root, &dir, true)?;
+        figures.insert("compile.lib_alone_release_s".into(), secs);
         let _ = fs::remove_dir_all(&dir);
     }
     eprintln!("incremental check after touching a generated file...");
@@ -203,6 +206,65 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         eprintln!("wrote BENCHMARKS.md");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The crates a user's default build of `classroom-api` compiles, itself included: the distinct
+/// lines of `cargo tree -p classroom-api -e normal --prefix none`, a repeated crate's `(*)` mark
+/// removed.
+fn default_crates(root: &std::path::Path) -> Result<usize> {
+    let out = Command::new(env!("CARGO"))
+        .current_dir(root)
+        .args([
+            "tree",
+            "-q",
+            "-p",
+            "classroom-api",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .output()
+        .context("cannot run cargo tree")?;
+    if !out.status.success() {
+        bail!(
+            "cargo tree failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let crates: std::collections::BTreeSet<&str> = std::str::from_utf8(&out.stdout)?
+        .lines()
+        .map(|l| l.trim_end_matches(" (*)"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    Ok(crates.len())
+}
+
+/// `cargo build -q -p classroom-api` into `dir` (default features, as a user builds it).
+fn cargo_build(root: &std::path::Path, dir: &std::path::Path, release: bool) -> Command {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(root)
+        .args(["build", "-q", "-p", "classroom-api", "--target-dir"])
+        .arg(dir);
+    if release {
+        cmd.arg("--release");
+    }
+    cmd
+}
+
+/// The seconds a build of the library takes once its dependencies are built: its own artifacts
+/// removed with `cargo clean -p`, then built again.
+fn library_alone(root: &std::path::Path, dir: &std::path::Path, release: bool) -> Result<f64> {
+    let mut clean = Command::new(env!("CARGO"));
+    clean
+        .current_dir(root)
+        .args(["clean", "-q", "-p", "classroom-api", "--target-dir"])
+        .arg(dir);
+    if release {
+        clean.arg("--release");
+    }
+    timed(&mut clean)?;
+    timed(&mut cargo_build(root, dir, release))
 }
 
 fn timed(cmd: &mut Command) -> Result<f64> {

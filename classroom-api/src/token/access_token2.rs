@@ -1,7 +1,6 @@
 //! AccessToken2 (`"007"`): building, parsing and verifying.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use super::wire::{Reader, Writer};
 use super::{
@@ -261,10 +260,7 @@ impl AccessToken2 {
         content.bytes("signature", &signature)?.raw(&signing_info);
         let content = content.into_inner();
 
-        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(6));
-        enc.write_all(&content)
-            .expect("compressing into a Vec cannot fail");
-        let compressed = enc.finish().expect("compressing into a Vec cannot fail");
+        let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&content, 6);
 
         Ok(Token::new(
             format!("{VERSION}{}", super::base64_encode(&compressed)),
@@ -398,34 +394,16 @@ impl AccessToken2 {
 /// Inflates a zlib stream, refusing incomplete streams and content larger
 /// than any real token.
 fn inflate(data: &[u8]) -> Result<Vec<u8>, Malformed> {
-    use flate2::{Decompress, FlushDecompress, Status};
-    let mut d = Decompress::new(true);
-    let mut out = Vec::with_capacity(512);
-    loop {
-        let consumed = usize::try_from(d.total_in()).unwrap_or(usize::MAX);
-        let input = data.get(consumed..).unwrap_or_default();
-        let out_before = out.len();
-        let status = d
-            .decompress_vec(input, &mut out, FlushDecompress::None)
-            .map_err(|e| Malformed::Zlib {
-                reason: e.to_string(),
-            })?;
-        if status == Status::StreamEnd {
-            return Ok(out);
-        }
-        let progressed = usize::try_from(d.total_in()).unwrap_or(usize::MAX) != consumed
-            || out.len() != out_before;
-        if out.len() == out.capacity() {
-            if out.len() >= MAX_CONTENT_LEN {
-                return Err(Malformed::TooLarge {
-                    limit: MAX_CONTENT_LEN,
-                });
-            }
-            out.reserve(out.capacity());
-        } else if !progressed {
-            return Err(Malformed::Zlib {
-                reason: "the stream ends before its end marker".to_owned(),
-            });
-        }
-    }
+    use miniz_oxide::inflate::{TINFLStatus, decompress_to_vec_zlib_with_limit};
+    decompress_to_vec_zlib_with_limit(data, MAX_CONTENT_LEN).map_err(|e| match e.status {
+        TINFLStatus::HasMoreOutput => Malformed::TooLarge {
+            limit: MAX_CONTENT_LEN,
+        },
+        TINFLStatus::FailedCannotMakeProgress | TINFLStatus::NeedsMoreInput => Malformed::Zlib {
+            reason: "the stream ends before its end marker".to_owned(),
+        },
+        _ => Malformed::Zlib {
+            reason: e.to_string(),
+        },
+    })
 }

@@ -7,9 +7,9 @@
 //!   what a backend hands to the classroom front end
 //!   ([`EducationTokenBuilder::room_user_token`]) and the RTM login token
 //!   ([`RtmTokenBuilder`]).
-//! * **AccessToken 006** (`"006"` tokens, [`LegacyAccessToken`]): the legacy RTM
-//!   login token ([`LegacyRtmTokenBuilder`]) that some endpoints take in the
-//!   `x-agora-token` header.
+//! * **AccessToken 006** (`"006"` tokens, `LegacyAccessToken`), with the
+//!   `legacy-006` feature: the legacy RTM login token (`LegacyRtmTokenBuilder`)
+//!   that some endpoints take in the `x-agora-token` header.
 //!
 //! A backend usually mints one kind itself: the room-user token the classroom
 //! front end joins with (the client mints and renews its own app token). With a
@@ -87,7 +87,7 @@
 //! * For 006 tokens the `ts` field is **not** an issue time: the vendor sets it
 //!   to *now + 24 h*, and the RTM login privilege (1000) holds the *absolute*
 //!   expiry. The vendor's RTM `role` argument is ignored by its builder and
-//!   does not exist here. See [`LegacyParams`].
+//!   does not exist here. See `LegacyParams`.
 //! * A parser meeting a service type it does not know cannot know that
 //!   service's length; like the vendor's Python parser it stops there and keeps
 //!   the remaining bytes ([`Service::Unknown`]). The signature is checked over
@@ -105,15 +105,14 @@
 //!
 //! # Compression backend
 //!
-//! The zlib stream is produced by `flate2` on its default, pure-Rust backend
-//! (`miniz_oxide`) at level 6. Its output is a valid zlib stream but not
-//! byte-identical to C zlib's (for these short inputs it emits a stored
-//! block), and neither is `flate2`'s `zlib-rs` backend (checked: it also
-//! differs from C zlib at level 6 on the vendor vectors), while only C zlib
-//! reproduces the vendor's expected token strings. Linking C zlib was not
-//! worth it: it adds a C build to a pure-Rust crate, and because Cargo unifies
-//! `flate2`'s features across a whole dependency graph, any other crate could
-//! switch the backend anyway. The contract is therefore the decompressed
+//! The zlib stream is produced by `miniz_oxide` (pure Rust; the default
+//! backend of `flate2`, called directly to keep the dependency tree small) at
+//! level 6. Its output is a valid zlib stream but not byte-identical to C
+//! zlib's (for these short inputs it emits a stored block), and neither is
+//! `zlib-rs`'s (checked: it also differs from C zlib at level 6 on the vendor
+//! vectors), while only C zlib reproduces the vendor's expected token strings.
+//! Linking C zlib was not worth it: it adds a C build to a pure-Rust crate.
+//! The contract is therefore the decompressed
 //! content: the tests compare the decompressed payload, signing key and
 //! signature with the vendor's byte for byte, and parse and verify the
 //! vendor's own token strings (C zlib and Go encodings). The vendor's own
@@ -128,11 +127,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 mod access_token2;
 mod builders;
+#[cfg(feature = "legacy-006")]
 mod legacy;
 mod wire;
 
 pub use access_token2::{AccessToken2, Service};
 pub use builders::{EducationTokenBuilder, RtmTokenBuilder};
+#[cfg(feature = "legacy-006")]
+#[cfg_attr(docsrs, doc(cfg(feature = "legacy-006")))]
 pub use legacy::{LegacyAccessToken, LegacyParams, LegacyRtmTokenBuilder};
 
 /// Service types of AccessToken2, as the vendor numbers them.
@@ -507,8 +509,8 @@ pub(crate) fn unix_now_u32() -> u32 {
 
 /// A random salt in `SALT_MIN..=SALT_MAX`, as the vendor draws it.
 pub fn random_salt() -> u32 {
-    use rand::Rng;
-    rand::rng().random_range(SALT_MIN..=SALT_MAX)
+    let salt = crate::random::in_range(u64::from(SALT_MIN)..=u64::from(SALT_MAX));
+    u32::try_from(salt).unwrap_or(SALT_MAX)
 }
 
 /// The format of a token.
@@ -622,11 +624,16 @@ pub(crate) fn redact(token: &str) -> String {
 }
 
 /// A parsed token of either format.
+///
+/// Non-exhaustive: the `Legacy` variant exists with the `legacy-006` feature only.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ParsedToken {
     /// A 007 token.
     AccessToken2(AccessToken2),
     /// A 006 token.
+    #[cfg(feature = "legacy-006")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "legacy-006")))]
     Legacy(LegacyAccessToken),
 }
 
@@ -635,6 +642,7 @@ impl ParsedToken {
     pub fn app_id(&self) -> &str {
         match self {
             ParsedToken::AccessToken2(t) => t.app_id(),
+            #[cfg(feature = "legacy-006")]
             ParsedToken::Legacy(t) => t.app_id(),
         }
     }
@@ -643,15 +651,17 @@ impl ParsedToken {
     pub fn version(&self) -> TokenVersion {
         match self {
             ParsedToken::AccessToken2(_) => TokenVersion::V007,
+            #[cfg(feature = "legacy-006")]
             ParsedToken::Legacy(_) => TokenVersion::V006,
         }
     }
 
     /// When it expires, unix seconds, if it says (see
-    /// [`AccessToken2::expires_at`], [`LegacyAccessToken::expires_at`]).
+    /// [`AccessToken2::expires_at`], and `LegacyAccessToken::expires_at`).
     pub fn expires_at(&self) -> Option<u64> {
         match self {
             ParsedToken::AccessToken2(t) => Some(t.expires_at()),
+            #[cfg(feature = "legacy-006")]
             ParsedToken::Legacy(t) => t.expires_at(),
         }
     }
@@ -659,13 +669,24 @@ impl ParsedToken {
 
 /// Parses a token of either format, by its version prefix. Parsing checks
 /// the structure only: call `verify`/`validate` on the result.
+///
+/// Without the `legacy-006` feature a 006 token is an error
+/// ([`TokenError::WrongVersion`], saying the feature is needed).
 pub fn parse(token: &str) -> Result<ParsedToken, TokenError> {
     match token.get(..3) {
         Some("007") => AccessToken2::parse(token).map(ParsedToken::AccessToken2),
+        #[cfg(feature = "legacy-006")]
         Some("006") => LegacyAccessToken::parse(token).map(ParsedToken::Legacy),
-        _ => Err(wrong_version(token, "006 or 007")),
+        _ => Err(wrong_version(token, PARSED_VERSIONS)),
     }
 }
+
+/// The versions [`parse`] accepts, as its error names them.
+const PARSED_VERSIONS: &str = if cfg!(feature = "legacy-006") {
+    "006 or 007"
+} else {
+    "007 (006 tokens need the `legacy-006` feature)"
+};
 
 pub(crate) fn wrong_version(token: &str, expected: &'static str) -> TokenError {
     TokenError::WrongVersion {
@@ -726,4 +747,35 @@ pub(crate) fn hmac_sha256_verify(key: &[u8], parts: &[&[u8]], signature: &[u8]) 
         mac.update(p);
     }
     mac.verify_slice(signature).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 006 token of the vendor's test suite (`tests/fixtures/agora-token-vectors.json`).
+    const TOKEN_006: &str = "006970CA35de60c44645bbae8a215061b33IAAsR0qgiCxv0vrpRcpkz5BrbfEWCBZ6kvR6t7qG/wJIQob86ogAAAAAEAABAAAAR/QQAAEA6AOvKDdW";
+
+    #[test]
+    fn parse_names_the_versions_it_accepts() {
+        let err = parse("008abc").unwrap_err();
+        let TokenError::WrongVersion { found, expected } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(found, "008");
+        assert_eq!(expected, PARSED_VERSIONS);
+    }
+
+    #[cfg(feature = "legacy-006")]
+    #[test]
+    fn with_the_feature_a_006_token_parses() {
+        assert!(matches!(parse(TOKEN_006), Ok(ParsedToken::Legacy(_))));
+    }
+
+    #[cfg(not(feature = "legacy-006"))]
+    #[test]
+    fn without_the_feature_a_006_token_is_refused_with_the_feature_named() {
+        let err = parse(TOKEN_006).unwrap_err();
+        assert!(err.to_string().contains("`legacy-006` feature"), "{err}");
+    }
 }

@@ -1,13 +1,17 @@
 //! Quick start: create a classroom, start it, add and kick a user, read the events.
 //!
 //! ```text
-//! cargo run -p classroom-api --example quickstart
+//! cargo run -p classroom-emulator --example quickstart
 //! ```
 //!
 //! With none of `CLASSROOM_APP_ID`, `CLASSROOM_APP_CERTIFICATE` and `CLASSROOM_REGION` set, it
 //! runs against the emulator (`classroom-emulator`) started in-process, so it works offline on a
 //! fresh machine. With all three set it runs against Agora's service; users then join from the
 //! classroom clients, so the step that adds one is skipped.
+//!
+//! It lives in the emulator's crate, not in `classroom-api`'s: the emulator depends on
+//! `classroom-api`, and a dev-dependency back on it would keep `cargo publish` from packaging the
+//! client crate alone.
 
 use std::error::Error;
 use std::time::Duration;
