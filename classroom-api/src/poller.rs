@@ -65,10 +65,12 @@
 //! # }
 //! ```
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -76,7 +78,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 pub use tokio_util::sync::CancellationToken;
 
-use crate::checkpoint::{CheckpointError, CheckpointStore, Checkpoints, MemoryStore};
+use crate::checkpoint::{BoxError, CheckpointError, CheckpointStore, Checkpoints, MemoryStore};
 use crate::client::{Client, RetryPolicy};
 use crate::error::Error;
 use crate::events::Event;
@@ -94,6 +96,7 @@ struct Config {
     client: Client,
     interval: Duration,
     buffer: usize,
+    batch_size: usize,
     gap_timeout: Duration,
     new_rooms: NewRooms,
     reconcile_every: Option<Duration>,
@@ -118,16 +121,91 @@ pub struct PollerBuilder {
 }
 
 /// Why [`Poller::run`] stopped.
-#[derive(Debug)]
+///
+/// It is a [`std::error::Error`] whatever the handler's error type: the handler's error is kept
+/// boxed, so `anyhow::Error`, `String` and your own error types all work, and
+/// [`source`](std::error::Error::source) leads to it.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum PollerError<E> {
+pub enum PollerError {
     /// Polling failed in a way that waiting will not fix (credentials, a 4xx answer).
-    Api(Error),
+    #[error("polling the events failed")]
+    Api(#[source] Error),
     /// A checkpoint could not be read or saved.
-    Checkpoint(CheckpointError),
-    /// The handler returned an error; its event was not checkpointed and comes again on the next
-    /// start.
-    Handler(E),
+    #[error("the checkpoint store failed")]
+    Checkpoint(#[source] CheckpointError),
+    /// The handler returned an error; its event (or batch) was not checkpointed and comes again
+    /// on the next start. Downcast it to get your error back.
+    #[error("the event handler failed: {0}")]
+    Handler(#[source] BoxError),
+}
+
+/// What [`Poller::run`] did, returned when it stops gracefully.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PollerStats {
+    /// Events the handler returned `Ok` for.
+    pub events_handled: u64,
+    /// Handler calls that returned `Ok` (equal to `events_handled` in the per-event mode).
+    pub batches_handled: u64,
+    /// Holes in a room's sequence numbers closed by reading the room's history.
+    pub gaps_filled: u64,
+    /// Events found in a room's history rather than by polling.
+    pub events_from_history: u64,
+    /// Events dropped because they had been handed out already (the server repeated them).
+    pub duplicates_dropped: u64,
+    /// Sequence numbers given up on (not in the room's history; see the module documentation).
+    pub events_skipped: u64,
+    /// Events with a sequence number no room can have (negative, above 2^53 - 1, or more than
+    /// 2^32 past the room's checkpoint), handed out unordered without a checkpoint.
+    pub implausible_sequences: u64,
+    /// Rooms the poller knew when it stopped.
+    pub rooms_known: u64,
+}
+
+/// The largest sequence number taken as a room's: JavaScript's largest exact integer. Beyond it
+/// checkpoint arithmetic could overflow and one bad event would hide the room's later ones.
+const MAX_SEQUENCE: i64 = (1 << 53) - 1;
+
+/// The largest plausible step from a room's checkpoint to one of its events.
+const MAX_SEQUENCE_JUMP: i64 = 1 << 32;
+
+/// Whether `sequence` can be an event of a room whose checkpoint is `after`.
+fn plausible(sequence: i64, after: i64) -> bool {
+    (1..=MAX_SEQUENCE).contains(&sequence) && sequence.saturating_sub(after) <= MAX_SEQUENCE_JUMP
+}
+
+/// The counters behind [`PollerStats`], shared by the polling and the handling sides.
+#[derive(Default)]
+struct Counters {
+    events_handled: AtomicU64,
+    batches_handled: AtomicU64,
+    gaps_filled: AtomicU64,
+    events_from_history: AtomicU64,
+    duplicates_dropped: AtomicU64,
+    events_skipped: AtomicU64,
+    implausible_sequences: AtomicU64,
+    rooms_known: AtomicU64,
+}
+
+impl Counters {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> PollerStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        PollerStats {
+            events_handled: get(&self.events_handled),
+            batches_handled: get(&self.batches_handled),
+            gaps_filled: get(&self.gaps_filled),
+            events_from_history: get(&self.events_from_history),
+            duplicates_dropped: get(&self.duplicates_dropped),
+            events_skipped: get(&self.events_skipped),
+            implausible_sequences: get(&self.implausible_sequences),
+            rooms_known: get(&self.rooms_known),
+        }
+    }
 }
 
 impl Poller {
@@ -161,6 +239,7 @@ impl Poller {
                 client,
                 interval: Duration::from_secs(1),
                 buffer: 256,
+                batch_size: 100,
                 gap_timeout: Duration::from_secs(30),
                 new_rooms: NewRooms::default(),
                 reconcile_every: None,
@@ -181,8 +260,12 @@ impl Poller {
     /// After `handler` returns `Ok`, the event's room checkpoint is saved. When it returns `Err`,
     /// the poller stops and returns [`PollerError::Handler`]; the event is handed out again on
     /// the next start. On cancellation, the event being handled is finished and checkpointed,
-    /// and `run` returns `Ok(())`; events buffered but not handled are read again from their
-    /// rooms' history on the next start. Dropping the future stops everything at once.
+    /// and `run` returns what it did ([`PollerStats`]); events buffered but not handled are read
+    /// again from their rooms' history on the next start. Dropping the future stops everything
+    /// at once.
+    ///
+    /// The handler's error type is anything that converts into a boxed error: your own error
+    /// type, `anyhow::Error`, `String`, or [`std::convert::Infallible`].
     ///
     /// # Example
     ///
@@ -201,18 +284,66 @@ impl Poller {
     /// }));
     /// // ...
     /// shutdown.cancel();
-    /// task.await.unwrap().unwrap();
+    /// let stats = task.await.unwrap().unwrap();
+    /// println!("{} events handled", stats.events_handled);
     /// # }
     /// ```
-    pub async fn run<H, Fut, E>(self, handler: H) -> Result<(), PollerError<E>>
+    pub async fn run<H, Fut, E>(self, handler: H) -> Result<PollerStats, PollerError>
     where
         H: FnMut(Event) -> Fut,
         Fut: Future<Output = Result<(), E>>,
+        E: Into<BoxError>,
     {
+        self.drive(PerEvent(handler), 1).await
+    }
+
+    /// Polls until cancelled, handing the events to `handler` in batches of up to
+    /// [`batch_size`](PollerBuilder::batch_size) events, and saving the checkpoints once per
+    /// batch (one write to the store).
+    ///
+    /// A batch holds the events waiting when the handler is free, in order per room (events of
+    /// different rooms may interleave); it is never empty, and the poller does not wait to fill
+    /// it. When `handler` returns `Err`, the poller stops and the whole batch is handed out again
+    /// on the next start. On cancellation, the batch being handled is finished and checkpointed.
+    /// The guarantee of the [module documentation](self) holds with "the batch in flight at a
+    /// stop" in place of "the event in flight".
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: classroom_api::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use classroom_api::checkpoint::FileStore;
+    /// use classroom_api::poller::Poller;
+    ///
+    /// let poller = Poller::builder(client)
+    ///     .checkpoint_store(FileStore::new("classroom-events.json"))
+    ///     .batch_size(500)
+    ///     .build();
+    /// poller
+    ///     .run_batched(|events| async move {
+    ///         println!("{} events", events.len());
+    ///         Ok::<_, std::io::Error>(())
+    ///     })
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn run_batched<H, Fut, E>(self, handler: H) -> Result<PollerStats, PollerError>
+    where
+        H: FnMut(Vec<Event>) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: Into<BoxError>,
+    {
+        let batch_size = self.config.batch_size;
+        self.drive(Batched(handler), batch_size).await
+    }
+
+    async fn drive<S: Sink>(self, sink: S, batch_size: usize) -> Result<PollerStats, PollerError> {
         let checkpoints = self.store.load().await.map_err(PollerError::Checkpoint)?;
+        let counters = Counters::default();
         let stop = self.config.cancel.child_token();
         let (tx, rx) = mpsc::channel(self.config.buffer.max(1));
-        let producer = Producer::new(&self.config, &*self.store, checkpoints, tx);
+        let producer = Producer::new(&self.config, &*self.store, checkpoints, tx, &counters);
         let producer_stop = stop.clone();
         let producer = async move {
             tokio::select! {
@@ -221,9 +352,9 @@ impl Poller {
                 result = producer.run() => result,
             }
         };
-        let consumer = consume(rx, handler, &*self.store, &stop);
+        let consumer = consume(rx, sink, batch_size, &*self.store, &stop, &counters);
         tokio::pin!(producer, consumer);
-        tokio::select! {
+        let result = tokio::select! {
             result = &mut consumer => {
                 stop.cancel();
                 result
@@ -238,7 +369,8 @@ impl Poller {
                     Err(Halt::Checkpoint(err)) => Err(PollerError::Checkpoint(err)),
                 }
             }
-        }
+        };
+        result.map(|()| counters.snapshot())
     }
 }
 
@@ -247,6 +379,7 @@ impl fmt::Debug for Poller {
         f.debug_struct("Poller")
             .field("interval", &self.config.interval)
             .field("buffer", &self.config.buffer)
+            .field("batch_size", &self.config.batch_size)
             .field("gap_timeout", &self.config.gap_timeout)
             .field("new_rooms", &self.config.new_rooms)
             .field("reconcile_every", &self.config.reconcile_every)
@@ -277,6 +410,14 @@ impl PollerBuilder {
     #[must_use]
     pub fn buffer(mut self, events: usize) -> Self {
         self.config.buffer = events.max(1);
+        self
+    }
+
+    /// How many events [`Poller::run_batched`] hands to its handler at most at once (default 100,
+    /// at least 1).
+    #[must_use]
+    pub fn batch_size(mut self, events: usize) -> Self {
+        self.config.batch_size = events.max(1);
         self
     }
 
@@ -332,26 +473,6 @@ impl fmt::Debug for PollerBuilder {
     }
 }
 
-impl<E: fmt::Display> fmt::Display for PollerError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PollerError::Api(_) => f.write_str("polling the events failed"),
-            PollerError::Checkpoint(_) => f.write_str("the checkpoint store failed"),
-            PollerError::Handler(e) => write!(f, "the event handler failed: {e}"),
-        }
-    }
-}
-
-impl<E: std::error::Error + 'static> std::error::Error for PollerError<E> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            PollerError::Api(e) => Some(e),
-            PollerError::Checkpoint(e) => Some(e),
-            PollerError::Handler(e) => Some(e),
-        }
-    }
-}
-
 /// An event for the handler, with the checkpoint to save once it is handled.
 struct Delivery {
     event: Event,
@@ -372,18 +493,53 @@ impl From<CheckpointError> for Halt {
     }
 }
 
-async fn consume<H, Fut, E>(
-    mut rx: mpsc::Receiver<Delivery>,
-    mut handler: H,
-    store: &dyn CheckpointStore,
-    stop: &CancellationToken,
-) -> Result<(), PollerError<E>>
+/// What the handling side calls: the per-event or the batch handler.
+trait Sink {
+    fn handle(&mut self, events: Vec<Event>) -> impl Future<Output = Result<(), BoxError>>;
+}
+
+struct PerEvent<H>(H);
+
+impl<H, Fut, E> Sink for PerEvent<H>
 where
     H: FnMut(Event) -> Fut,
     Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
 {
+    async fn handle(&mut self, events: Vec<Event>) -> Result<(), BoxError> {
+        for event in events {
+            (self.0)(event).await.map_err(Into::into)?;
+        }
+        Ok(())
+    }
+}
+
+struct Batched<H>(H);
+
+impl<H, Fut, E> Sink for Batched<H>
+where
+    H: FnMut(Vec<Event>) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+{
+    async fn handle(&mut self, events: Vec<Event>) -> Result<(), BoxError> {
+        (self.0)(events).await.map_err(Into::into)
+    }
+}
+
+/// Takes up to `batch_size` waiting events, hands them to `sink`, saves their rooms' checkpoints
+/// in one write; until stopped.
+async fn consume<S: Sink>(
+    mut rx: mpsc::Receiver<Delivery>,
+    mut sink: S,
+    batch_size: usize,
+    store: &dyn CheckpointStore,
+    stop: &CancellationToken,
+    counters: &Counters,
+) -> Result<(), PollerError> {
+    let mut deliveries = Vec::with_capacity(batch_size);
     loop {
-        let delivery = tokio::select! {
+        let first = tokio::select! {
             biased;
             () = stop.cancelled() => return Ok(()),
             delivery = rx.recv() => match delivery {
@@ -391,15 +547,35 @@ where
                 None => return Ok(()),
             },
         };
-        handler(delivery.event)
-            .await
-            .map_err(PollerError::Handler)?;
-        if let Some((room, sequence)) = delivery.checkpoint {
-            store
-                .save(&room, sequence)
-                .await
-                .map_err(PollerError::Checkpoint)?;
+        deliveries.push(first);
+        while deliveries.len() < batch_size {
+            match rx.try_recv() {
+                Ok(delivery) => deliveries.push(delivery),
+                Err(_) => break,
+            }
         }
+        let mut events = Vec::with_capacity(deliveries.len());
+        let mut checkpoints: Vec<(String, i64)> = Vec::new();
+        for delivery in deliveries.drain(..) {
+            if let Some((room, sequence)) = delivery.checkpoint {
+                // A room's events come in increasing order: the last one is its checkpoint.
+                match checkpoints.iter_mut().find(|(r, _)| *r == room) {
+                    Some(entry) => entry.1 = sequence,
+                    None => checkpoints.push((room, sequence)),
+                }
+            }
+            events.push(delivery.event);
+        }
+        let handled = events.len() as u64;
+        sink.handle(events).await.map_err(PollerError::Handler)?;
+        match checkpoints.as_slice() {
+            [] => Ok(()),
+            [(room, sequence)] => store.save(room, *sequence).await,
+            _ => store.save_many(&checkpoints).await,
+        }
+        .map_err(PollerError::Checkpoint)?;
+        Counters::add(&counters.events_handled, handled);
+        Counters::add(&counters.batches_handled, 1);
     }
 }
 
@@ -444,6 +620,7 @@ struct Producer<'p> {
     rooms: HashMap<String, Room>,
     failures: u32,
     last_reconcile: Instant,
+    counters: &'p Counters,
 }
 
 impl<'p> Producer<'p> {
@@ -452,10 +629,20 @@ impl<'p> Producer<'p> {
         store: &'p dyn CheckpointStore,
         checkpoints: Checkpoints,
         tx: mpsc::Sender<Delivery>,
+        counters: &'p Counters,
     ) -> Self {
-        let rooms = checkpoints
+        let rooms: HashMap<String, Room> = checkpoints
             .into_iter()
-            .map(|(room, sequence)| {
+            .map(|(room, mut sequence)| {
+                if !(0..=MAX_SEQUENCE).contains(&sequence) {
+                    // Not a checkpoint this poller saves: rather than lose the room, read it all.
+                    tracing::warn!(
+                        room_uuid = %room,
+                        sequence,
+                        "implausible checkpoint: the room is read from its beginning"
+                    );
+                    sequence = 0;
+                }
                 let state = Room {
                     delivered: sequence,
                     needs_backfill: true,
@@ -472,6 +659,7 @@ impl<'p> Producer<'p> {
             rooms,
             failures: 0,
             last_reconcile: Instant::now(),
+            counters,
         }
     }
 
@@ -481,6 +669,9 @@ impl<'p> Producer<'p> {
 
     async fn run(mut self) -> Result<(), Halt> {
         loop {
+            self.counters
+                .rooms_known
+                .store(self.rooms.len() as u64, Ordering::Relaxed);
             self.backfill_due_rooms().await?;
             if let Some(period) = self.config.reconcile_every
                 && self.last_reconcile.elapsed() >= period
@@ -546,6 +737,10 @@ impl<'p> Producer<'p> {
         let mut order: Vec<String> = Vec::new();
         let mut by_room: HashMap<String, Vec<Event>> = HashMap::new();
         for event in events {
+            if !event.room_uuid.is_empty() && event.sequence > MAX_SEQUENCE {
+                self.quarantine(event).await?;
+                continue;
+            }
             if event.room_uuid.is_empty() || event.sequence <= 0 {
                 tracing::warn!(
                     room_uuid = %event.room_uuid,
@@ -594,19 +789,56 @@ impl<'p> Producer<'p> {
                 );
             }
         }
+        self.counters
+            .rooms_known
+            .store(self.rooms.len() as u64, Ordering::Relaxed);
         for room in order {
             let events = by_room.remove(&room).unwrap_or_default();
             let state = self.room(&room);
+            let mut implausible = Vec::new();
+            let mut duplicates = 0;
             for event in events {
                 if event.sequence <= state.delivered {
                     tracing::debug!(room_uuid = %room, sequence = event.sequence, "duplicate dropped");
+                    duplicates += 1;
                     continue;
                 }
-                state.pending.entry(event.sequence).or_insert(event);
+                if !plausible(event.sequence, state.delivered) {
+                    implausible.push(event);
+                    continue;
+                }
+                match state.pending.entry(event.sequence) {
+                    Entry::Vacant(entry) => {
+                        entry.insert(event);
+                    }
+                    Entry::Occupied(_) => duplicates += 1,
+                }
+            }
+            Counters::add(&self.counters.duplicates_dropped, duplicates);
+            for event in implausible {
+                self.quarantine(event).await?;
             }
             self.settle(&room, false).await?;
         }
         Ok(())
+    }
+
+    /// Hands out an event whose sequence no room can have, unordered and without a checkpoint:
+    /// taken in order, it would move the room's checkpoint so far that every later event of the
+    /// room would look handed out already.
+    async fn quarantine(&mut self, event: Event) -> Result<(), Halt> {
+        tracing::warn!(
+            room_uuid = %event.room_uuid,
+            sequence = event.sequence,
+            cmd = event.cmd,
+            "an event with an implausible sequence is handed out unordered, without a checkpoint"
+        );
+        Counters::add(&self.counters.implausible_sequences, 1);
+        self.send(Delivery {
+            event,
+            checkpoint: None,
+        })
+        .await
     }
 
     fn room(&mut self, room: &str) -> &mut Room {
@@ -626,6 +858,7 @@ impl<'p> Producer<'p> {
         if state.retry_at.is_some_and(|t| t > now) {
             return Ok(());
         }
+        let hole = state.gap().map(|_| state.delivered + 1);
         match self.backfill(room).await {
             Ok(history_max) => {
                 let state = self.room(room);
@@ -634,6 +867,9 @@ impl<'p> Producer<'p> {
                 state.failures = 0;
                 state.retry_at = None;
                 self.deliver_ready(room).await?;
+                if hole.is_some_and(|hole| self.room(room).delivered >= hole) {
+                    Counters::add(&self.counters.gaps_filled, 1);
+                }
                 let interval = self.config.interval;
                 let gap_timeout = self.config.gap_timeout;
                 let state = self.room(room);
@@ -718,6 +954,7 @@ impl<'p> Producer<'p> {
 
     /// Gives up on every hole of a room, handing out all its pending events in order.
     async fn skip_holes(&mut self, room: &str, why: &str) -> Result<(), Halt> {
+        let counters = self.counters;
         loop {
             self.deliver_ready(room).await?;
             let state = self.room(room);
@@ -736,6 +973,8 @@ impl<'p> Producer<'p> {
                     why,
                     "events skipped"
                 );
+                let skipped = (first - 1 - state.delivered).unsigned_abs();
+                Counters::add(&counters.events_skipped, skipped);
             }
             state.delivered = first - 1;
         }
@@ -758,11 +997,16 @@ impl<'p> Producer<'p> {
         let state = self.room(room);
         state.cursor = read.last_cursor;
         let found = read.events.len();
+        let mut recovered = 0;
         for event in read.events {
-            if event.sequence > state.delivered {
-                state.pending.entry(event.sequence).or_insert(event);
+            if event.sequence > state.delivered
+                && let Entry::Vacant(entry) = state.pending.entry(event.sequence)
+            {
+                entry.insert(event);
+                recovered += 1;
             }
         }
+        Counters::add(&self.counters.events_from_history, recovered);
         tracing::debug!(room_uuid = %room, after, found, "read the room's history");
         Ok(read.max)
     }
@@ -803,6 +1047,16 @@ async fn read_history(
         history.last_cursor = cursor;
         for mut event in crate::pagination::Page::into_items(page?) {
             if event.sequence <= 0 {
+                continue;
+            }
+            if !plausible(event.sequence, after) {
+                if event.sequence > after {
+                    tracing::warn!(
+                        room_uuid = %room,
+                        sequence = event.sequence,
+                        "an implausible sequence in the room's history is ignored"
+                    );
+                }
                 continue;
             }
             if event.room_uuid.is_empty() {
