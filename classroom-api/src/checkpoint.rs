@@ -198,7 +198,7 @@ impl CheckpointStore for MemoryStore {
 /// second; [`Poller::run_batched`](crate::poller::Poller::run_batched) saves once per batch
 /// (group commit).
 ///
-/// The store locks the file on first use, through a lock file beside it (`.<name>.lock`, left in
+/// On Unix, the store locks the file on first use, through a lock file beside it (`.<name>.lock`, left in
 /// place), until its last clone is dropped: a second store on the same file, in this process or
 /// another, fails with [`CheckpointError::Locked`]. Clones share the same file, lock and cache.
 ///
@@ -298,11 +298,7 @@ impl FileStore {
                 .create(true)
                 .truncate(false)
                 .open(&at)?;
-            match file.try_lock() {
-                Ok(()) => Ok(Some(file)),
-                Err(fs::TryLockError::WouldBlock) => Ok(None),
-                Err(fs::TryLockError::Error(e)) => Err(e),
-            }
+            Ok(try_lock(&file)?.then_some(file))
         })
         .await
         .unwrap_or_else(|join| Err(io::Error::other(join)));
@@ -376,6 +372,23 @@ impl fmt::Debug for FileStore {
             .field("path", &self.inner.path)
             .finish_non_exhaustive()
     }
+}
+
+/// Takes an exclusive `flock(2)` on `file` without waiting; `false` when another holds it.
+#[cfg(unix)]
+fn try_lock(file: &File) -> io::Result<bool> {
+    use rustix::fs::{FlockOperation, flock};
+    match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Elsewhere than on Unix, no lock is taken.
+#[cfg(not(unix))]
+fn try_lock(_file: &File) -> io::Result<bool> {
+    Ok(true)
 }
 
 /// The lock file of the checkpoint file at `path`: `.<name>.lock` beside it.
