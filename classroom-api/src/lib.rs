@@ -9,6 +9,8 @@ mod error;
 mod ids;
 pub mod pagination;
 pub mod poller;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod runtime;
 pub mod token;
 pub mod widgets;

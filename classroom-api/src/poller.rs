@@ -69,6 +69,7 @@ use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -89,6 +90,42 @@ use crate::operations::ListRoomEventsQuery;
 pub struct Poller {
     config: Config,
     store: Arc<dyn CheckpointStore>,
+    leadership: Option<Arc<dyn Leadership>>,
+}
+
+/// One active poller across replicas: [`Poller::run`] first waits for a [`Lease`], polls while
+/// it holds it, and when it is lost stops handing out events at once and waits for a new one.
+///
+/// The `postgres` feature has one built on a Postgres advisory lock
+/// (`classroom_api::postgres::PostgresLeader`).
+pub trait Leadership: Send + Sync {
+    /// Waits until this replica leads. An error stops the poller with
+    /// [`PollerError::Leadership`]; implementations retry what may pass themselves.
+    fn acquire(&self) -> LeaseFuture<'_>;
+}
+
+/// The future [`Leadership::acquire`] returns.
+pub type LeaseFuture<'a> = Pin<Box<dyn Future<Output = Result<Lease, BoxError>> + Send + 'a>>;
+
+/// The right to poll, held until its `lost` future completes or it is dropped (dropping it gives
+/// the leadership up).
+pub struct Lease {
+    lost: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl Lease {
+    /// A lease that is lost when `lost` completes; `lost` owns whatever holds the leadership.
+    pub fn new(lost: impl Future<Output = ()> + Send + 'static) -> Self {
+        Lease {
+            lost: Box::pin(lost),
+        }
+    }
+}
+
+impl fmt::Debug for Lease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lease").finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +155,7 @@ pub enum NewRooms {
 pub struct PollerBuilder {
     config: Config,
     store: Option<Arc<dyn CheckpointStore>>,
+    leadership: Option<Arc<dyn Leadership>>,
 }
 
 /// Why [`Poller::run`] stopped.
@@ -138,6 +176,9 @@ pub enum PollerError {
     /// on the next start. Downcast it to get your error back.
     #[error("the event handler failed: {0}")]
     Handler(#[source] BoxError),
+    /// The [`Leadership`] failed in a way it does not retry.
+    #[error("taking the leadership failed")]
+    Leadership(#[source] BoxError),
 }
 
 /// What [`Poller::run`] did, returned when it stops gracefully.
@@ -148,6 +189,8 @@ pub struct PollerStats {
     pub events_handled: u64,
     /// Handler calls that returned `Ok` (equal to `events_handled` in the per-event mode).
     pub batches_handled: u64,
+    /// Times this poller became the leader (with [`PollerBuilder::leadership`]).
+    pub leaderships: u64,
     /// Holes in a room's sequence numbers closed by reading the room's history.
     pub gaps_filled: u64,
     /// Events found in a room's history rather than by polling.
@@ -180,6 +223,7 @@ fn plausible(sequence: i64, after: i64) -> bool {
 struct Counters {
     events_handled: AtomicU64,
     batches_handled: AtomicU64,
+    leaderships: AtomicU64,
     gaps_filled: AtomicU64,
     events_from_history: AtomicU64,
     duplicates_dropped: AtomicU64,
@@ -198,6 +242,7 @@ impl Counters {
         PollerStats {
             events_handled: get(&self.events_handled),
             batches_handled: get(&self.batches_handled),
+            leaderships: get(&self.leaderships),
             gaps_filled: get(&self.gaps_filled),
             events_from_history: get(&self.events_from_history),
             duplicates_dropped: get(&self.duplicates_dropped),
@@ -246,6 +291,7 @@ impl Poller {
                 cancel: CancellationToken::new(),
             },
             store: None,
+            leadership: None,
         }
     }
 
@@ -338,12 +384,68 @@ impl Poller {
         self.drive(Batched(handler), batch_size).await
     }
 
-    async fn drive<S: Sink>(self, sink: S, batch_size: usize) -> Result<PollerStats, PollerError> {
-        let checkpoints = self.store.load().await.map_err(PollerError::Checkpoint)?;
+    /// The batch size of [`Poller::run_batched`].
+    pub(crate) fn batch_size(&self) -> usize {
+        self.config.batch_size
+    }
+
+    /// Runs the poller, under the leadership if there is one.
+    pub(crate) async fn drive<S: Sink>(
+        self,
+        mut sink: S,
+        batch_size: usize,
+    ) -> Result<PollerStats, PollerError> {
         let counters = Counters::default();
+        let Some(leadership) = self.leadership.clone() else {
+            return match self.lead(&mut sink, batch_size, &counters).await {
+                Ok(()) => Ok(counters.snapshot()),
+                Err(Stop::Error(err)) => Err(err),
+                Err(Stop::Fenced) => Err(PollerError::Leadership(
+                    "the checkpoints are fenced by another poller's leadership".into(),
+                )),
+            };
+        };
+        loop {
+            let lease = tokio::select! {
+                biased;
+                () = self.config.cancel.cancelled() => return Ok(counters.snapshot()),
+                lease = leadership.acquire() => lease.map_err(PollerError::Leadership)?,
+            };
+            Counters::add(&counters.leaderships, 1);
+            tracing::info!("leading: polling the events");
+            let mut lost = lease.lost;
+            let outcome = tokio::select! {
+                biased;
+                () = &mut lost => None,
+                result = self.lead(&mut sink, batch_size, &counters) => Some(result),
+            };
+            // Gives the leadership up (when it is not lost already).
+            drop(lost);
+            match outcome {
+                Some(Ok(())) => return Ok(counters.snapshot()),
+                Some(Err(Stop::Error(err))) => return Err(err),
+                None | Some(Err(Stop::Fenced)) => tracing::warn!(
+                    "leadership lost: no more events handed out; waiting to lead again"
+                ),
+            }
+        }
+    }
+
+    /// Loads the checkpoints and polls until cancelled or stopped.
+    async fn lead<S: Sink>(
+        &self,
+        sink: &mut S,
+        batch_size: usize,
+        counters: &Counters,
+    ) -> Result<(), Stop> {
+        let checkpoints = self
+            .store
+            .load()
+            .await
+            .map_err(|e| Stop::Error(PollerError::Checkpoint(e)))?;
         let stop = self.config.cancel.child_token();
         let (tx, rx) = mpsc::channel(self.config.buffer.max(1));
-        let producer = Producer::new(&self.config, &*self.store, checkpoints, tx, &counters);
+        let producer = Producer::new(&self.config, &*self.store, checkpoints, tx, counters);
         let producer_stop = stop.clone();
         let producer = async move {
             tokio::select! {
@@ -352,9 +454,9 @@ impl Poller {
                 result = producer.run() => result,
             }
         };
-        let consumer = consume(rx, sink, batch_size, &*self.store, &stop, &counters);
+        let consumer = consume(rx, sink, batch_size, &*self.store, &stop, counters);
         tokio::pin!(producer, consumer);
-        let result = tokio::select! {
+        tokio::select! {
             result = &mut consumer => {
                 stop.cancel();
                 result
@@ -365,12 +467,11 @@ impl Poller {
                 let consumed = consumer.await;
                 match result {
                     Ok(()) | Err(Halt::Closed) => consumed,
-                    Err(Halt::Api(err)) => Err(PollerError::Api(err)),
-                    Err(Halt::Checkpoint(err)) => Err(PollerError::Checkpoint(err)),
+                    Err(Halt::Api(err)) => Err(Stop::Error(PollerError::Api(err))),
+                    Err(Halt::Checkpoint(err)) => Err(Stop::Error(PollerError::Checkpoint(err))),
                 }
             }
-        };
-        result.map(|()| counters.snapshot())
+        }
     }
 }
 
@@ -455,11 +556,20 @@ impl PollerBuilder {
         self
     }
 
+    /// Polls only while this replica leads (default: always). Every replica runs the poller;
+    /// one polls, the others wait. The checkpoint store must be shared by the replicas.
+    #[must_use]
+    pub fn leadership(mut self, leadership: impl Leadership + 'static) -> Self {
+        self.leadership = Some(Arc::new(leadership));
+        self
+    }
+
     /// Builds the poller.
     pub fn build(self) -> Poller {
         Poller {
             config: self.config,
             store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+            leadership: self.leadership,
         }
     }
 }
@@ -493,9 +603,25 @@ impl From<CheckpointError> for Halt {
     }
 }
 
-/// What the handling side calls: the per-event or the batch handler.
-trait Sink {
-    fn handle(&mut self, events: Vec<Event>) -> impl Future<Output = Result<(), BoxError>>;
+/// Why the handling side stopped.
+pub(crate) enum Stop {
+    Error(PollerError),
+    /// The store refused the checkpoints: another poller leads now.
+    #[cfg_attr(
+        not(feature = "postgres"),
+        allow(dead_code, reason = "only the Postgres transactions are fenced")
+    )]
+    Fenced,
+}
+
+/// What the handling side calls: the per-event, batch or transactional handler.
+pub(crate) trait Sink {
+    /// Handles `events`; returns `true` when it saved `checkpoints` itself (with its effects).
+    fn handle(
+        &mut self,
+        events: Vec<Event>,
+        checkpoints: &[(String, i64)],
+    ) -> impl Future<Output = Result<bool, Stop>>;
 }
 
 struct PerEvent<H>(H);
@@ -506,11 +632,13 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: Into<BoxError>,
 {
-    async fn handle(&mut self, events: Vec<Event>) -> Result<(), BoxError> {
+    async fn handle(&mut self, events: Vec<Event>, _: &[(String, i64)]) -> Result<bool, Stop> {
         for event in events {
-            (self.0)(event).await.map_err(Into::into)?;
+            (self.0)(event)
+                .await
+                .map_err(|e| Stop::Error(PollerError::Handler(e.into())))?;
         }
-        Ok(())
+        Ok(false)
     }
 }
 
@@ -522,21 +650,24 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: Into<BoxError>,
 {
-    async fn handle(&mut self, events: Vec<Event>) -> Result<(), BoxError> {
-        (self.0)(events).await.map_err(Into::into)
+    async fn handle(&mut self, events: Vec<Event>, _: &[(String, i64)]) -> Result<bool, Stop> {
+        (self.0)(events)
+            .await
+            .map_err(|e| Stop::Error(PollerError::Handler(e.into())))?;
+        Ok(false)
     }
 }
 
 /// Takes up to `batch_size` waiting events, hands them to `sink`, saves their rooms' checkpoints
-/// in one write; until stopped.
+/// in one write (unless the sink did); until stopped.
 async fn consume<S: Sink>(
     mut rx: mpsc::Receiver<Delivery>,
-    mut sink: S,
+    sink: &mut S,
     batch_size: usize,
     store: &dyn CheckpointStore,
     stop: &CancellationToken,
     counters: &Counters,
-) -> Result<(), PollerError> {
+) -> Result<(), Stop> {
     let mut deliveries = Vec::with_capacity(batch_size);
     loop {
         let first = tokio::select! {
@@ -567,13 +698,14 @@ async fn consume<S: Sink>(
             events.push(delivery.event);
         }
         let handled = events.len() as u64;
-        sink.handle(events).await.map_err(PollerError::Handler)?;
-        match checkpoints.as_slice() {
-            [] => Ok(()),
-            [(room, sequence)] => store.save(room, *sequence).await,
-            _ => store.save_many(&checkpoints).await,
+        if !sink.handle(events, &checkpoints).await? {
+            match checkpoints.as_slice() {
+                [] => Ok(()),
+                [(room, sequence)] => store.save(room, *sequence).await,
+                _ => store.save_many(&checkpoints).await,
+            }
+            .map_err(|e| Stop::Error(PollerError::Checkpoint(e)))?;
         }
-        .map_err(PollerError::Checkpoint)?;
         Counters::add(&counters.events_handled, handled);
         Counters::add(&counters.batches_handled, 1);
     }
