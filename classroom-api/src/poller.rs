@@ -5,9 +5,11 @@
 //! [`Poller`] makes up for it with each room's re-readable history (`listRoomEvents`) and a
 //! checkpoint of the last processed `sequence` of each room ([`crate::checkpoint`]):
 //!
-//! * It hands each room's events to your handler in `sequence` order, one event at a time.
-//! * It saves the room's checkpoint after the handler returns `Ok`, and drops what it has
-//!   already handed out (the server may send an event twice).
+//! * It hands each room's events to your handler in `sequence` order, one event at a time
+//!   ([`Poller::run`]) or in batches ([`Poller::run_batched`]; with the `postgres` feature also
+//!   `Poller::run_transactional`, in a database transaction).
+//! * It saves the room's checkpoint after the handler returns `Ok` (once per batch in the batch
+//!   modes), and drops what it has already handed out (the server may send an event twice).
 //! * When a room's sequence numbers jump (a lost response, events polled out of order, a restart)
 //!   it reads the missing events from the room's history, after the checkpoint.
 //! * At start, and after a poll whose response may have been lost, it reads every known room's
@@ -27,8 +29,20 @@
 //! that **an event whose handler call had started when the poller stopped (a crash, a drop, an
 //! error) is handed out again when a poller starts from the same checkpoints**: the checkpoint is
 //! saved after the handler returns, so the one event in flight at a stop may be seen twice, and no
-//! other. Handlers that must not repeat an effect can compare the event's `sequence` with their
-//! own records.
+//! other. In the batch modes, read "the batch in flight" for "the event in flight". Handlers that
+//! must not repeat an effect can compare the event's `sequence` with their own records, or use
+//! `Poller::run_transactional` (feature `postgres`), where nothing is repeated.
+//!
+//! With a [`Leadership`] ([`PollerBuilder::leadership`]), only the replica that holds it polls;
+//! when it loses it, it stops handing out events at once and waits to lead again.
+//!
+//! | Store | Mode | Handed out again after a crash | Across replicas |
+//! |---|---|---|---|
+//! | [`MemoryStore`] | any | everything (checkpoints are lost) | no |
+//! | [`FileStore`](crate::checkpoint::FileStore) | [`run`](Poller::run) | the event in flight (one file write per event) | one process per file (locked) |
+//! | [`FileStore`](crate::checkpoint::FileStore) | [`run_batched`](Poller::run_batched) | the batch in flight (one file write per batch) | one process per file (locked) |
+//! | `PostgresStore` | `run`, `run_batched` | the event or batch in flight | one active poller with `PostgresLeader` |
+//! | `PostgresStore` | `run_transactional` | nothing (writes and checkpoints commit together) | one active poller, deposed leaders fenced |
 //!
 //! What it cannot recover, and says so with a `tracing` warning:
 //!
@@ -39,7 +53,11 @@
 //! * events of a room the poller never saw at all, all of whose events were in responses lost in
 //!   flight before any of them was noted (the server says nothing else about that room);
 //! * events without a room or a sequence: they are handed out as they come, unordered, without a
-//!   checkpoint, and may repeat.
+//!   checkpoint, and may repeat;
+//! * events with a sequence no room can have (above 2^53 - 1, or more than 2^32 past the room's
+//!   checkpoint): they are handed out the same way, with a warning, and never move the room's
+//!   checkpoint (taken in order, they would hide every later event of the room). A stored
+//!   checkpoint outside 0..=2^53 - 1 is not trusted either: the room is read from its beginning.
 //!
 //! ```no_run
 //! # async fn example(client: classroom_api::Client) -> Result<(), Box<dyn std::error::Error>> {

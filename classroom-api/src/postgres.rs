@@ -43,8 +43,8 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -56,9 +56,7 @@ pub use tokio_postgres;
 
 use crate::checkpoint::{BoxError, CheckpointError, CheckpointStore, Checkpoints, StoreFuture};
 use crate::events::Event;
-use crate::poller::{
-    Lease, LeaseFuture, Leadership, Poller, PollerError, PollerStats, Sink, Stop,
-};
+use crate::poller::{Leadership, Lease, LeaseFuture, Poller, PollerError, PollerStats, Sink, Stop};
 
 /// The tables, created on first use when missing. One row per room and poller name; one row per
 /// poller name for the leadership's epoch (what fences a deposed leader's transactions).
@@ -568,10 +566,7 @@ where
             }
         }
         if !checkpoints.is_empty() {
-            self.store
-                .upsert(client, checkpoints)
-                .await
-                .map_err(fail)?;
+            self.store.upsert(client, checkpoints).await.map_err(fail)?;
         }
         client.batch_execute("COMMIT").await.map_err(fail)?;
         self.mark_closed();

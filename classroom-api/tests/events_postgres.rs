@@ -204,12 +204,8 @@ async fn chaos_three_replicas_every_event_exactly_once() {
     let mut takeovers = Vec::new();
     for round in 0..6 {
         let fault = faults[round % faults.len()].clone();
-        emu.add_fault(
-            FaultRule::new(fault)
-                .operation("pollAppEvents")
-                .times(2),
-        )
-        .expect("rule");
+        emu.add_fault(FaultRule::new(fault).operation("pollAppEvents").times(2))
+            .expect("rule");
         for (i, room) in ROOMS.iter().enumerate() {
             emu.inject_events(
                 "cn",
@@ -225,9 +221,11 @@ async fn chaos_three_replicas_every_event_exactly_once() {
         if round == 1 || round == 3 || round == 4 {
             // Wait for the leader to be mid-stream, then kill it.
             let before = watch.lock().unwrap().batches;
-            wait_until("the leader handles batches", Duration::from_secs(20), async || {
-                watch.lock().unwrap().batches > before + 2
-            })
+            wait_until(
+                "the leader handles batches",
+                Duration::from_secs(20),
+                async || watch.lock().unwrap().batches > before + 2,
+            )
             .await;
             let leader = watch.lock().unwrap().last.map(|(id, _)| id).unwrap();
             let killed = Instant::now();
@@ -249,13 +247,17 @@ async fn chaos_three_replicas_every_event_exactly_once() {
                 let id = next_id.fetch_add(1, Ordering::Relaxed);
                 replicas.push(Some(replica(id, &emu, &url, &name, &table, &watch)));
             }
-            wait_until("another replica takes over", Duration::from_secs(20), async || {
-                watch
-                    .lock()
-                    .unwrap()
-                    .last
-                    .is_some_and(|(id, at)| (round == 4 || id != leader) && at > killed)
-            })
+            wait_until(
+                "another replica takes over",
+                Duration::from_secs(20),
+                async || {
+                    watch
+                        .lock()
+                        .unwrap()
+                        .last
+                        .is_some_and(|(id, at)| (round == 4 || id != leader) && at > killed)
+                },
+            )
             .await;
             takeovers.push(killed.elapsed());
         }
@@ -271,13 +273,17 @@ async fn chaos_three_replicas_every_event_exactly_once() {
         })
         .collect();
     let total: i64 = expected.values().sum();
-    wait_until("every event is in the table", Duration::from_secs(60), async || {
-        let row = db
-            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
-            .await
-            .unwrap();
-        row.get::<_, i64>(0) >= total
-    })
+    wait_until(
+        "every event is in the table",
+        Duration::from_secs(60),
+        async || {
+            let row = db
+                .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+                .await
+                .unwrap();
+            row.get::<_, i64>(0) >= total
+        },
+    )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     for task in replicas.iter_mut().filter_map(Option::take) {
@@ -303,10 +309,17 @@ async fn chaos_three_replicas_every_event_exactly_once() {
         .map(|(room, n)| (room.clone(), (1..=*n).collect()))
         .collect();
     assert_eq!(got, want, "every event of every room exactly once");
-    let checkpoints = PostgresStore::new(&url).unwrap().name(&name).load().await.unwrap();
+    let checkpoints = PostgresStore::new(&url)
+        .unwrap()
+        .name(&name)
+        .load()
+        .await
+        .unwrap();
     assert_eq!(checkpoints, expected, "the checkpoints are the last events");
     let applied: u32 = emu.faults().iter().map(|f| f.applied).sum();
     assert!(applied >= 6, "the faults were met ({applied} applied)");
     eprintln!("takeovers after a kill: {takeovers:?}");
-    db.batch_execute(&format!("DROP TABLE {table}")).await.unwrap();
+    db.batch_execute(&format!("DROP TABLE {table}"))
+        .await
+        .unwrap();
 }
