@@ -398,7 +398,7 @@ impl Poller {
         Fut: Future<Output = Result<(), E>>,
         E: Into<BoxError>,
     {
-        let batch_size = self.config.batch_size;
+        let batch_size = self.batch_size();
         self.drive(Batched(handler), batch_size).await
     }
 
