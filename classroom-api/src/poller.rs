@@ -437,7 +437,11 @@ impl Poller {
                 () = &mut lost => None,
                 result = self.lead(&mut sink, batch_size, &counters) => Some(result),
             };
-            // Gives the leadership up (when it is not lost already).
+            // Gives the leadership up (when it is not lost already), after undoing a batch that
+            // was cut short, so that nothing of it holds up the next leader.
+            if outcome.is_none() {
+                sink.abandon();
+            }
             drop(lost);
             match outcome {
                 Some(Ok(())) => return Ok(counters.snapshot()),
@@ -640,6 +644,9 @@ pub(crate) trait Sink {
         events: Vec<Event>,
         checkpoints: &[(String, i64)],
     ) -> impl Future<Output = Result<bool, Stop>>;
+
+    /// A batch was dropped mid-way (the leadership was lost): undo what it may have begun.
+    fn abandon(&mut self) {}
 }
 
 struct PerEvent<H>(H);

@@ -171,13 +171,29 @@ impl PostgresStore {
 
     /// A new connection of its own, with the tables in place.
     async fn connect(&self) -> Result<Connection, tokio_postgres::Error> {
-        let (client, connection) = self.inner.config.connect(NoTls).await?;
+        let mut config = self.inner.config.clone();
+        config
+            .keepalives(true)
+            .keepalives_idle(Duration::from_secs(1))
+            .keepalives_interval(Duration::from_secs(1))
+            .keepalives_retries(2)
+            .connect_timeout(Duration::from_secs(3));
+        let (client, connection) = config.connect(NoTls).await?;
         let task = tokio::spawn(async move {
             if let Err(err) = connection.await {
                 tracing::warn!(error = %err, "the Postgres connection failed");
             }
         });
         let connection = Connection { client, task };
+        // The server's side of the same: it ends a silent client's session (and rolls back its
+        // transaction, releases its locks) within seconds.
+        connection
+            .client
+            .batch_execute(
+                "SET tcp_keepalives_idle = 1; SET tcp_keepalives_interval = 1; \
+                 SET tcp_keepalives_count = 2; SET tcp_user_timeout = 3000;",
+            )
+            .await?;
         // Serialised, so that replicas starting together do not race to create the tables.
         connection
             .client
@@ -331,25 +347,12 @@ impl PostgresLeader {
     }
 
     async fn lead_connection(&self) -> Result<Connection, tokio_postgres::Error> {
-        let mut config = self.store.inner.config.clone();
-        config
-            .keepalives(true)
-            .keepalives_idle(Duration::from_secs(1))
-            .keepalives_interval(Duration::from_secs(1))
-            .keepalives_retries(2)
-            .connect_timeout(Duration::from_secs(3));
-        let (client, connection) = config.connect(NoTls).await?;
-        let task = tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        let connection = Connection { client, task };
-        // The server's side of the same: it drops a silent leader's session, and its lock.
+        let connection = self.store.connect().await?;
+        // The epoch bump never waits long on a stuck transaction: it fails, the lock is given
+        // up, and the attempt is made again.
         connection
             .client
-            .batch_execute(
-                "SET tcp_keepalives_idle = 1; SET tcp_keepalives_interval = 1; \
-                 SET tcp_keepalives_count = 2; SET tcp_user_timeout = 3000;",
-            )
+            .batch_execute("SET lock_timeout = '2s'")
             .await?;
         Ok(connection)
     }
@@ -572,9 +575,20 @@ where
         self.mark_closed();
         Ok(true)
     }
+
+    fn abandon(&mut self) {
+        self.drop_open_transaction();
+    }
 }
 
 impl<H> Transactional<H> {
+    /// Drops the connection of a transaction that may be open: the server rolls it back.
+    fn drop_open_transaction(&mut self) {
+        if self.connection.as_ref().is_some_and(|(_, open)| *open) {
+            self.connection = None;
+        }
+    }
+
     fn mark_closed(&mut self) {
         if let Some((_, open)) = self.connection.as_mut() {
             *open = false;

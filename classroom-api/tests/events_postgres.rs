@@ -247,6 +247,19 @@ async fn chaos_three_replicas_every_event_exactly_once() {
                 let id = next_id.fetch_add(1, Ordering::Relaxed);
                 replicas.push(Some(replica(id, &emu, &url, &name, &table, &watch)));
             }
+            // Events for the next leader to take over with.
+            for room in ROOMS {
+                emu.inject_events(
+                    "cn",
+                    room,
+                    InjectEvents {
+                        cmd: 3,
+                        data: json!({"message": "m", "type": 1}),
+                        count: 5,
+                    },
+                )
+                .expect("inject");
+            }
             wait_until(
                 "another replica takes over",
                 Duration::from_secs(20),
@@ -277,6 +290,13 @@ async fn chaos_three_replicas_every_event_exactly_once() {
         "every event is in the table",
         Duration::from_secs(60),
         async || {
+            if let Some(i) = replicas
+                .iter()
+                .position(|t| t.as_ref().is_some_and(|t| t.is_finished()))
+            {
+                let task = replicas[i].take().expect("finished");
+                panic!("replica {i} stopped: {:?}", task.await);
+            }
             let row = db
                 .query_one(&format!("SELECT count(*) FROM {table}"), &[])
                 .await
