@@ -59,7 +59,10 @@ async fn main() -> ExitCode {
         })
         .await;
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(stats) => {
+            eprintln!("tail_events: {} events handled", stats.events_handled);
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             let mut message = err.to_string();
             let mut source = std::error::Error::source(&err);

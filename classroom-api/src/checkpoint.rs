@@ -86,7 +86,7 @@ pub enum CheckpointError {
     /// Reading or writing the file failed.
     #[error("cannot {action} the checkpoint file {}", path.display())]
     Io {
-        /// `"read"` or `"write"`.
+        /// `"read"`, `"write"` or `"lock"`.
         action: &'static str,
         /// The file.
         path: PathBuf,
@@ -103,6 +103,15 @@ pub enum CheckpointError {
         /// What was wrong.
         #[source]
         source: serde_json::Error,
+    },
+    /// Another [`FileStore`] (in this process or another) uses the file: two pollers on one
+    /// store would each skip the other's events.
+    #[error("the checkpoint file {} is in use by another store (lock file {})", path.display(), lock.display())]
+    Locked {
+        /// The file.
+        path: PathBuf,
+        /// The lock file beside it.
+        lock: PathBuf,
     },
     /// A store of your own failed.
     #[error("the checkpoint store failed")]
@@ -178,12 +187,20 @@ impl CheckpointStore for MemoryStore {
 
 /// Checkpoints in a JSON file (`{"version": 1, "rooms": {"<room uuid>": <sequence>}}`).
 ///
-/// Every save writes the whole file to a temporary file beside it (`.<name>.tmp`), flushes it
+/// Every save writes the whole file to a new temporary file beside it (a fresh random name,
+/// created exclusively, so a planted file or symbolic link is never written through), flushes it
 /// to disk, renames it over the file and flushes the directory: after a crash at any point the
 /// file holds either the previous checkpoints or the new ones, never a mix. A missing file reads
 /// as no checkpoints; a file that is not a checkpoint file is an error rather than a fresh start.
 ///
-/// Clones share the same file and cache. Use one file per poller.
+/// Each save is one write and two flushes (about a millisecond on a disk): with
+/// [`Poller::run`](crate::poller::Poller::run) that bounds the poller near a thousand events a
+/// second; [`Poller::run_batched`](crate::poller::Poller::run_batched) saves once per batch
+/// (group commit).
+///
+/// On Unix, the store locks the file on first use, through a lock file beside it (`.<name>.lock`, left in
+/// place), until its last clone is dropped: a second store on the same file, in this process or
+/// another, fails with [`CheckpointError::Locked`]. Clones share the same file, lock and cache.
 ///
 /// ```no_run
 /// # async fn example(client: classroom_api::Client) -> Result<(), Box<dyn std::error::Error>> {
@@ -204,8 +221,16 @@ pub struct FileStore {
 
 struct FileInner {
     path: PathBuf,
-    /// The file's contents once read; writes are serialised by this lock.
-    cache: tokio::sync::Mutex<Option<Checkpoints>>,
+    /// Writes are serialised by this lock.
+    state: tokio::sync::Mutex<FileState>,
+}
+
+#[derive(Default)]
+struct FileState {
+    /// The file's contents once read.
+    cache: Option<Checkpoints>,
+    /// The locked lock file, once taken.
+    lock: Option<File>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -222,7 +247,7 @@ impl FileStore {
         FileStore {
             inner: Arc::new(FileInner {
                 path: path.into(),
-                cache: tokio::sync::Mutex::new(None),
+                state: tokio::sync::Mutex::new(FileState::default()),
             }),
         }
     }
@@ -234,8 +259,9 @@ impl FileStore {
 
     /// Applies `change` to the checkpoints and writes them, all under the lock.
     async fn update(&self, change: impl FnOnce(&mut Checkpoints)) -> Result<(), CheckpointError> {
-        let mut cache = self.inner.cache.lock().await;
-        let mut rooms = match cache.as_ref() {
+        let mut state = self.inner.state.lock().await;
+        self.take_lock(&mut state).await?;
+        let mut rooms = match state.cache.as_ref() {
             Some(rooms) => rooms.clone(),
             None => self.read().await?,
         };
@@ -254,8 +280,43 @@ impl FileStore {
             path: self.inner.path.clone(),
             source,
         })?;
-        *cache = Some(rooms);
+        state.cache = Some(rooms);
         Ok(())
+    }
+
+    /// Locks the lock file unless this store holds it already.
+    async fn take_lock(&self, state: &mut FileState) -> Result<(), CheckpointError> {
+        if state.lock.is_some() {
+            return Ok(());
+        }
+        let lock = lock_path(&self.inner.path);
+        let at = lock.clone();
+        let taken = tokio::task::spawn_blocking(move || -> io::Result<Option<File>> {
+            let file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&at)?;
+            Ok(try_lock(&file)?.then_some(file))
+        })
+        .await
+        .unwrap_or_else(|join| Err(io::Error::other(join)));
+        match taken {
+            Ok(Some(file)) => {
+                state.lock = Some(file);
+                Ok(())
+            }
+            Ok(None) => Err(CheckpointError::Locked {
+                path: self.inner.path.clone(),
+                lock,
+            }),
+            Err(source) => Err(CheckpointError::Io {
+                action: "lock",
+                path: self.inner.path.clone(),
+                source,
+            }),
+        }
     }
 
     async fn read(&self) -> Result<Checkpoints, CheckpointError> {
@@ -280,9 +341,10 @@ impl FileStore {
 impl CheckpointStore for FileStore {
     fn load(&self) -> StoreFuture<'_, Checkpoints> {
         Box::pin(async move {
-            let mut cache = self.inner.cache.lock().await;
+            let mut state = self.inner.state.lock().await;
+            self.take_lock(&mut state).await?;
             let rooms = self.read().await?;
-            *cache = Some(rooms.clone());
+            state.cache = Some(rooms.clone());
             Ok(rooms)
         })
     }
@@ -312,37 +374,70 @@ impl fmt::Debug for FileStore {
     }
 }
 
-/// The temporary file a save writes before renaming it over `path`.
-fn temp_path(path: &Path) -> PathBuf {
+/// Takes an exclusive lock on `file` without waiting (`flock(2)` on Unix, `LockFileEx` on
+/// Windows, through the standard library); `false` when another holds it.
+fn try_lock(file: &File) -> io::Result<bool> {
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// The lock file of the checkpoint file at `path`: `.<name>.lock` beside it.
+fn lock_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp"))
+    path.with_file_name(format!(".{name}.lock"))
 }
 
-/// Write to a temporary file, flush it, rename it over `path`, flush the folder.
+/// Write to a new temporary file beside `path`, flush it, rename it over `path`, flush the
+/// folder.
 fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if path.file_name().is_none() {
+    let Some(name) = path.file_name() else {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "the checkpoint path names no file",
         ));
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    // A fresh file of an unpredictable name, created exclusively (`O_CREAT | O_EXCL`: an
+    // existing file or a planted link of that name makes the creation fail, never followed),
+    // as the `tempfile` crate does, without its dependencies in the users' build.
+    let (tmp, mut file) = {
+        let mut tries = 0;
+        loop {
+            let candidate = dir.join(format!(
+                ".{}.{:016x}.tmp",
+                name.to_string_lossy(),
+                crate::random::in_range(0..=u64::MAX)
+            ));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&candidate)
+            {
+                Ok(file) => break (candidate, file),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 16 => tries += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    let temp = temp_path(path);
-    let mut file = File::create(&temp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&temp, path)?;
     #[cfg(unix)]
-    {
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        File::open(dir)?.sync_all()?;
-    }
+    File::open(dir)?.sync_all()?;
     Ok(())
 }
 
@@ -351,11 +446,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_temporary_file_sits_beside_the_file() {
+    fn the_lock_file_sits_beside_the_file() {
         assert_eq!(
-            temp_path(Path::new("/a/b/cp.json")),
-            Path::new("/a/b/.cp.json.tmp")
+            lock_path(Path::new("/a/b/cp.json")),
+            Path::new("/a/b/.cp.json.lock")
         );
-        assert_eq!(temp_path(Path::new("cp.json")), Path::new(".cp.json.tmp"));
+        assert_eq!(lock_path(Path::new("cp.json")), Path::new(".cp.json.lock"));
     }
 }

@@ -16,6 +16,8 @@ pub mod pagination;
 #[cfg(feature = "poller")]
 #[cfg_attr(docsrs, doc(cfg(feature = "poller")))]
 pub mod poller;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod random;
 mod raw;
 mod request;

@@ -5,9 +5,11 @@
 //! [`Poller`] makes up for it with each room's re-readable history (`listRoomEvents`) and a
 //! checkpoint of the last processed `sequence` of each room ([`crate::checkpoint`]):
 //!
-//! * It hands each room's events to your handler in `sequence` order, one event at a time.
-//! * It saves the room's checkpoint after the handler returns `Ok`, and drops what it has
-//!   already handed out (the server may send an event twice).
+//! * It hands each room's events to your handler in `sequence` order, one event at a time
+//!   ([`Poller::run`]) or in batches ([`Poller::run_batched`]; with the `postgres` feature also
+//!   `Poller::run_transactional`, in a database transaction).
+//! * It saves the room's checkpoint after the handler returns `Ok` (once per batch in the batch
+//!   modes), and drops what it has already handed out (the server may send an event twice).
 //! * When a room's sequence numbers jump (a lost response, events polled out of order, a restart)
 //!   it reads the missing events from the room's history, after the checkpoint.
 //! * At start, and after a poll whose response may have been lost, it reads every known room's
@@ -27,8 +29,20 @@
 //! that **an event whose handler call had started when the poller stopped (a crash, a drop, an
 //! error) is handed out again when a poller starts from the same checkpoints**: the checkpoint is
 //! saved after the handler returns, so the one event in flight at a stop may be seen twice, and no
-//! other. Handlers that must not repeat an effect can compare the event's `sequence` with their
-//! own records.
+//! other. In the batch modes, read "the batch in flight" for "the event in flight". Handlers that
+//! must not repeat an effect can compare the event's `sequence` with their own records, or use
+//! `Poller::run_transactional` (feature `postgres`), where nothing is repeated.
+//!
+//! With a [`Leadership`] ([`PollerBuilder::leadership`]), only the replica that holds it polls;
+//! when it loses it, it stops handing out events at once and waits to lead again.
+//!
+//! | Store | Mode | Handed out again after a crash | Across replicas |
+//! |---|---|---|---|
+//! | [`MemoryStore`] | any | everything (checkpoints are lost) | no |
+//! | [`FileStore`](crate::checkpoint::FileStore) | [`run`](Poller::run) | the event in flight (one file write per event) | one process per file (locked) |
+//! | [`FileStore`](crate::checkpoint::FileStore) | [`run_batched`](Poller::run_batched) | the batch in flight (one file write per batch) | one process per file (locked) |
+//! | `PostgresStore` | `run`, `run_batched` | the event or batch in flight | one active poller with `PostgresLeader` |
+//! | `PostgresStore` | `run_transactional` | nothing (writes and checkpoints commit together) | one active poller, deposed leaders fenced |
 //!
 //! What it cannot recover, and says so with a `tracing` warning:
 //!
@@ -39,7 +53,11 @@
 //! * events of a room the poller never saw at all, all of whose events were in responses lost in
 //!   flight before any of them was noted (the server says nothing else about that room);
 //! * events without a room or a sequence: they are handed out as they come, unordered, without a
-//!   checkpoint, and may repeat.
+//!   checkpoint, and may repeat;
+//! * events with a sequence no room can have (above 2^53 - 1, or more than 2^32 past the room's
+//!   checkpoint): they are handed out the same way, with a warning, and never move the room's
+//!   checkpoint (taken in order, they would hide every later event of the room). A stored
+//!   checkpoint outside 0..=2^53 - 1 is not trusted either: the room is read from its beginning.
 //!
 //! ```no_run
 //! # async fn example(client: classroom_api::Client) -> Result<(), Box<dyn std::error::Error>> {
@@ -65,10 +83,13 @@
 //! # }
 //! ```
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use crate::cancel::CancellationToken;
@@ -76,7 +97,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::checkpoint::{CheckpointError, CheckpointStore, Checkpoints, MemoryStore};
+use crate::checkpoint::{BoxError, CheckpointError, CheckpointStore, Checkpoints, MemoryStore};
 use crate::client::{Client, RetryPolicy};
 use crate::error::Error;
 use crate::events::Event;
@@ -87,6 +108,42 @@ use crate::operations::ListRoomEventsQuery;
 pub struct Poller {
     config: Config,
     store: Arc<dyn CheckpointStore>,
+    leadership: Option<Arc<dyn Leadership>>,
+}
+
+/// One active poller across replicas: [`Poller::run`] first waits for a [`Lease`], polls while
+/// it holds it, and when it is lost stops handing out events at once and waits for a new one.
+///
+/// The `postgres` feature has one built on a Postgres advisory lock
+/// (`classroom_api::postgres::PostgresLeader`).
+pub trait Leadership: Send + Sync {
+    /// Waits until this replica leads. An error stops the poller with
+    /// [`PollerError::Leadership`]; implementations retry what may pass themselves.
+    fn acquire(&self) -> LeaseFuture<'_>;
+}
+
+/// The future [`Leadership::acquire`] returns.
+pub type LeaseFuture<'a> = Pin<Box<dyn Future<Output = Result<Lease, BoxError>> + Send + 'a>>;
+
+/// The right to poll, held until its `lost` future completes or it is dropped (dropping it gives
+/// the leadership up).
+pub struct Lease {
+    lost: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl Lease {
+    /// A lease that is lost when `lost` completes; `lost` owns whatever holds the leadership.
+    pub fn new(lost: impl Future<Output = ()> + Send + 'static) -> Self {
+        Lease {
+            lost: Box::pin(lost),
+        }
+    }
+}
+
+impl fmt::Debug for Lease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lease").finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +151,7 @@ struct Config {
     client: Client,
     interval: Duration,
     buffer: usize,
+    batch_size: usize,
     gap_timeout: Duration,
     new_rooms: NewRooms,
     reconcile_every: Option<Duration>,
@@ -115,19 +173,102 @@ pub enum NewRooms {
 pub struct PollerBuilder {
     config: Config,
     store: Option<Arc<dyn CheckpointStore>>,
+    leadership: Option<Arc<dyn Leadership>>,
 }
 
 /// Why [`Poller::run`] stopped.
-#[derive(Debug)]
+///
+/// It is a [`std::error::Error`] whatever the handler's error type: the handler's error is kept
+/// boxed, so `anyhow::Error`, `String` and your own error types all work, and
+/// [`source`](std::error::Error::source) leads to it.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum PollerError<E> {
+pub enum PollerError {
     /// Polling failed in a way that waiting will not fix (credentials, a 4xx answer).
-    Api(Error),
+    #[error("polling the events failed")]
+    Api(#[source] Error),
     /// A checkpoint could not be read or saved.
-    Checkpoint(CheckpointError),
-    /// The handler returned an error; its event was not checkpointed and comes again on the next
-    /// start.
-    Handler(E),
+    #[error("the checkpoint store failed")]
+    Checkpoint(#[source] CheckpointError),
+    /// The handler returned an error; its event (or batch) was not checkpointed and comes again
+    /// on the next start. Downcast it to get your error back.
+    #[error("the event handler failed: {0}")]
+    Handler(#[source] BoxError),
+    /// The [`Leadership`] failed in a way it does not retry.
+    #[error("taking the leadership failed")]
+    Leadership(#[source] BoxError),
+}
+
+/// What [`Poller::run`] did, returned when it stops gracefully.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PollerStats {
+    /// Events the handler returned `Ok` for.
+    pub events_handled: u64,
+    /// Handler calls that returned `Ok` (equal to `events_handled` in the per-event mode).
+    pub batches_handled: u64,
+    /// Times this poller became the leader (with [`PollerBuilder::leadership`]).
+    pub leaderships: u64,
+    /// Holes in a room's sequence numbers closed by reading the room's history.
+    pub gaps_filled: u64,
+    /// Events found in a room's history rather than by polling.
+    pub events_from_history: u64,
+    /// Events dropped because they had been handed out already (the server repeated them).
+    pub duplicates_dropped: u64,
+    /// Sequence numbers given up on (not in the room's history; see the module documentation).
+    pub events_skipped: u64,
+    /// Events with a sequence number no room can have (negative, above 2^53 - 1, or more than
+    /// 2^32 past the room's checkpoint), handed out unordered without a checkpoint.
+    pub implausible_sequences: u64,
+    /// Rooms the poller knew when it stopped.
+    pub rooms_known: u64,
+}
+
+/// The largest sequence number taken as a room's: JavaScript's largest exact integer. Beyond it
+/// checkpoint arithmetic could overflow and one bad event would hide the room's later ones.
+const MAX_SEQUENCE: i64 = (1 << 53) - 1;
+
+/// The largest plausible step from a room's checkpoint to one of its events.
+const MAX_SEQUENCE_JUMP: i64 = 1 << 32;
+
+/// Whether `sequence` can be an event of a room whose checkpoint is `after`.
+fn plausible(sequence: i64, after: i64) -> bool {
+    (1..=MAX_SEQUENCE).contains(&sequence) && sequence.saturating_sub(after) <= MAX_SEQUENCE_JUMP
+}
+
+/// The counters behind [`PollerStats`], shared by the polling and the handling sides.
+#[derive(Default)]
+struct Counters {
+    events_handled: AtomicU64,
+    batches_handled: AtomicU64,
+    leaderships: AtomicU64,
+    gaps_filled: AtomicU64,
+    events_from_history: AtomicU64,
+    duplicates_dropped: AtomicU64,
+    events_skipped: AtomicU64,
+    implausible_sequences: AtomicU64,
+    rooms_known: AtomicU64,
+}
+
+impl Counters {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> PollerStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        PollerStats {
+            events_handled: get(&self.events_handled),
+            batches_handled: get(&self.batches_handled),
+            leaderships: get(&self.leaderships),
+            gaps_filled: get(&self.gaps_filled),
+            events_from_history: get(&self.events_from_history),
+            duplicates_dropped: get(&self.duplicates_dropped),
+            events_skipped: get(&self.events_skipped),
+            implausible_sequences: get(&self.implausible_sequences),
+            rooms_known: get(&self.rooms_known),
+        }
+    }
 }
 
 impl Poller {
@@ -161,12 +302,14 @@ impl Poller {
                 client,
                 interval: Duration::from_secs(1),
                 buffer: 256,
+                batch_size: 100,
                 gap_timeout: Duration::from_secs(30),
                 new_rooms: NewRooms::default(),
                 reconcile_every: None,
                 cancel: CancellationToken::new(),
             },
             store: None,
+            leadership: None,
         }
     }
 
@@ -181,8 +324,12 @@ impl Poller {
     /// After `handler` returns `Ok`, the event's room checkpoint is saved. When it returns `Err`,
     /// the poller stops and returns [`PollerError::Handler`]; the event is handed out again on
     /// the next start. On cancellation, the event being handled is finished and checkpointed,
-    /// and `run` returns `Ok(())`; events buffered but not handled are read again from their
-    /// rooms' history on the next start. Dropping the future stops everything at once.
+    /// and `run` returns what it did ([`PollerStats`]); events buffered but not handled are read
+    /// again from their rooms' history on the next start. Dropping the future stops everything
+    /// at once.
+    ///
+    /// The handler's error type is anything that converts into a boxed error: your own error
+    /// type, `anyhow::Error`, `String`, or [`std::convert::Infallible`].
     ///
     /// # Example
     ///
@@ -201,18 +348,126 @@ impl Poller {
     /// }));
     /// // ...
     /// shutdown.cancel();
-    /// task.await.unwrap().unwrap();
+    /// let stats = task.await.unwrap().unwrap();
+    /// println!("{} events handled", stats.events_handled);
     /// # }
     /// ```
-    pub async fn run<H, Fut, E>(self, handler: H) -> Result<(), PollerError<E>>
+    pub async fn run<H, Fut, E>(self, handler: H) -> Result<PollerStats, PollerError>
     where
         H: FnMut(Event) -> Fut,
         Fut: Future<Output = Result<(), E>>,
+        E: Into<BoxError>,
     {
-        let checkpoints = self.store.load().await.map_err(PollerError::Checkpoint)?;
+        self.drive(PerEvent(handler), 1).await
+    }
+
+    /// Polls until cancelled, handing the events to `handler` in batches of up to
+    /// [`batch_size`](PollerBuilder::batch_size) events, and saving the checkpoints once per
+    /// batch (one write to the store).
+    ///
+    /// A batch holds the events waiting when the handler is free, in order per room (events of
+    /// different rooms may interleave); it is never empty, and the poller does not wait to fill
+    /// it. When `handler` returns `Err`, the poller stops and the whole batch is handed out again
+    /// on the next start. On cancellation, the batch being handled is finished and checkpointed.
+    /// The guarantee of the [module documentation](self) holds with "the batch in flight at a
+    /// stop" in place of "the event in flight".
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn example(client: classroom_api::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use classroom_api::checkpoint::FileStore;
+    /// use classroom_api::poller::Poller;
+    ///
+    /// let poller = Poller::builder(client)
+    ///     .checkpoint_store(FileStore::new("classroom-events.json"))
+    ///     .batch_size(500)
+    ///     .build();
+    /// poller
+    ///     .run_batched(|events| async move {
+    ///         println!("{} events", events.len());
+    ///         Ok::<_, std::io::Error>(())
+    ///     })
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn run_batched<H, Fut, E>(self, handler: H) -> Result<PollerStats, PollerError>
+    where
+        H: FnMut(Vec<Event>) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: Into<BoxError>,
+    {
+        let batch_size = self.batch_size();
+        self.drive(Batched(handler), batch_size).await
+    }
+
+    /// The batch size of [`Poller::run_batched`].
+    pub(crate) fn batch_size(&self) -> usize {
+        self.config.batch_size
+    }
+
+    /// Runs the poller, under the leadership if there is one.
+    pub(crate) async fn drive<S: Sink>(
+        self,
+        mut sink: S,
+        batch_size: usize,
+    ) -> Result<PollerStats, PollerError> {
+        let counters = Counters::default();
+        let Some(leadership) = self.leadership.clone() else {
+            return match self.lead(&mut sink, batch_size, &counters).await {
+                Ok(()) => Ok(counters.snapshot()),
+                Err(Stop::Error(err)) => Err(err),
+                Err(Stop::Fenced) => Err(PollerError::Leadership(
+                    "the checkpoints are fenced by another poller's leadership".into(),
+                )),
+            };
+        };
+        loop {
+            let lease = tokio::select! {
+                biased;
+                () = self.config.cancel.cancelled() => return Ok(counters.snapshot()),
+                lease = leadership.acquire() => lease.map_err(PollerError::Leadership)?,
+            };
+            Counters::add(&counters.leaderships, 1);
+            tracing::info!("leading: polling the events");
+            let mut lost = lease.lost;
+            let outcome = tokio::select! {
+                biased;
+                () = &mut lost => None,
+                result = self.lead(&mut sink, batch_size, &counters) => Some(result),
+            };
+            // Gives the leadership up (when it is not lost already), after undoing a batch that
+            // was cut short, so that nothing of it holds up the next leader.
+            if outcome.is_none() {
+                sink.abandon();
+            }
+            drop(lost);
+            match outcome {
+                Some(Ok(())) => return Ok(counters.snapshot()),
+                Some(Err(Stop::Error(err))) => return Err(err),
+                None | Some(Err(Stop::Fenced)) => tracing::warn!(
+                    "leadership lost: no more events handed out; waiting to lead again"
+                ),
+            }
+        }
+    }
+
+    /// Loads the checkpoints and polls until cancelled or stopped.
+    async fn lead<S: Sink>(
+        &self,
+        sink: &mut S,
+        batch_size: usize,
+        counters: &Counters,
+    ) -> Result<(), Stop> {
+        let checkpoints = self
+            .store
+            .load()
+            .await
+            .map_err(|e| Stop::Error(PollerError::Checkpoint(e)))?;
         let stop = self.config.cancel.child_token();
         let (tx, rx) = mpsc::channel(self.config.buffer.max(1));
-        let producer = Producer::new(&self.config, &*self.store, checkpoints, tx);
+        let producer = Producer::new(&self.config, &*self.store, checkpoints, tx, counters);
         let producer_stop = stop.clone();
         let producer = async move {
             tokio::select! {
@@ -221,7 +476,7 @@ impl Poller {
                 result = producer.run() => result,
             }
         };
-        let consumer = consume(rx, handler, &*self.store, &stop);
+        let consumer = consume(rx, sink, batch_size, &*self.store, &stop, counters);
         tokio::pin!(producer, consumer);
         tokio::select! {
             result = &mut consumer => {
@@ -234,8 +489,8 @@ impl Poller {
                 let consumed = consumer.await;
                 match result {
                     Ok(()) | Err(Halt::Closed) => consumed,
-                    Err(Halt::Api(err)) => Err(PollerError::Api(err)),
-                    Err(Halt::Checkpoint(err)) => Err(PollerError::Checkpoint(err)),
+                    Err(Halt::Api(err)) => Err(Stop::Error(PollerError::Api(err))),
+                    Err(Halt::Checkpoint(err)) => Err(Stop::Error(PollerError::Checkpoint(err))),
                 }
             }
         }
@@ -247,6 +502,7 @@ impl fmt::Debug for Poller {
         f.debug_struct("Poller")
             .field("interval", &self.config.interval)
             .field("buffer", &self.config.buffer)
+            .field("batch_size", &self.config.batch_size)
             .field("gap_timeout", &self.config.gap_timeout)
             .field("new_rooms", &self.config.new_rooms)
             .field("reconcile_every", &self.config.reconcile_every)
@@ -277,6 +533,14 @@ impl PollerBuilder {
     #[must_use]
     pub fn buffer(mut self, events: usize) -> Self {
         self.config.buffer = events.max(1);
+        self
+    }
+
+    /// How many events [`Poller::run_batched`] hands to its handler at most at once (default 100,
+    /// at least 1).
+    #[must_use]
+    pub fn batch_size(mut self, events: usize) -> Self {
+        self.config.batch_size = events.max(1);
         self
     }
 
@@ -314,11 +578,20 @@ impl PollerBuilder {
         self
     }
 
+    /// Polls only while this replica leads (default: always). Every replica runs the poller;
+    /// one polls, the others wait. The checkpoint store must be shared by the replicas.
+    #[must_use]
+    pub fn leadership(mut self, leadership: impl Leadership + 'static) -> Self {
+        self.leadership = Some(Arc::new(leadership));
+        self
+    }
+
     /// Builds the poller.
     pub fn build(self) -> Poller {
         Poller {
             config: self.config,
             store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+            leadership: self.leadership,
         }
     }
 }
@@ -329,26 +602,6 @@ impl fmt::Debug for PollerBuilder {
             .field("config", &self.config)
             .field("custom_store", &self.store.is_some())
             .finish()
-    }
-}
-
-impl<E: fmt::Display> fmt::Display for PollerError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PollerError::Api(_) => f.write_str("polling the events failed"),
-            PollerError::Checkpoint(_) => f.write_str("the checkpoint store failed"),
-            PollerError::Handler(e) => write!(f, "the event handler failed: {e}"),
-        }
-    }
-}
-
-impl<E: std::error::Error + 'static> std::error::Error for PollerError<E> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            PollerError::Api(e) => Some(e),
-            PollerError::Checkpoint(e) => Some(e),
-            PollerError::Handler(e) => Some(e),
-        }
     }
 }
 
@@ -372,18 +625,77 @@ impl From<CheckpointError> for Halt {
     }
 }
 
-async fn consume<H, Fut, E>(
-    mut rx: mpsc::Receiver<Delivery>,
-    mut handler: H,
-    store: &dyn CheckpointStore,
-    stop: &CancellationToken,
-) -> Result<(), PollerError<E>>
+/// Why the handling side stopped.
+pub(crate) enum Stop {
+    Error(PollerError),
+    /// The store refused the checkpoints: another poller leads now.
+    #[cfg_attr(
+        not(feature = "postgres"),
+        allow(dead_code, reason = "only the Postgres transactions are fenced")
+    )]
+    Fenced,
+}
+
+/// What the handling side calls: the per-event, batch or transactional handler.
+pub(crate) trait Sink {
+    /// Handles `events`; returns `true` when it saved `checkpoints` itself (with its effects).
+    fn handle(
+        &mut self,
+        events: Vec<Event>,
+        checkpoints: &[(String, i64)],
+    ) -> impl Future<Output = Result<bool, Stop>>;
+
+    /// A batch was dropped mid-way (the leadership was lost): undo what it may have begun.
+    fn abandon(&mut self) {}
+}
+
+struct PerEvent<H>(H);
+
+impl<H, Fut, E> Sink for PerEvent<H>
 where
     H: FnMut(Event) -> Fut,
     Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
 {
+    async fn handle(&mut self, events: Vec<Event>, _: &[(String, i64)]) -> Result<bool, Stop> {
+        for event in events {
+            (self.0)(event)
+                .await
+                .map_err(|e| Stop::Error(PollerError::Handler(e.into())))?;
+        }
+        Ok(false)
+    }
+}
+
+struct Batched<H>(H);
+
+impl<H, Fut, E> Sink for Batched<H>
+where
+    H: FnMut(Vec<Event>) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+{
+    async fn handle(&mut self, events: Vec<Event>, _: &[(String, i64)]) -> Result<bool, Stop> {
+        (self.0)(events)
+            .await
+            .map_err(|e| Stop::Error(PollerError::Handler(e.into())))?;
+        Ok(false)
+    }
+}
+
+/// Takes up to `batch_size` waiting events, hands them to `sink`, saves their rooms' checkpoints
+/// in one write (unless the sink did); until stopped.
+async fn consume<S: Sink>(
+    mut rx: mpsc::Receiver<Delivery>,
+    sink: &mut S,
+    batch_size: usize,
+    store: &dyn CheckpointStore,
+    stop: &CancellationToken,
+    counters: &Counters,
+) -> Result<(), Stop> {
+    let mut deliveries = Vec::with_capacity(batch_size);
     loop {
-        let delivery = tokio::select! {
+        let first = tokio::select! {
             biased;
             () = stop.cancelled() => return Ok(()),
             delivery = rx.recv() => match delivery {
@@ -391,15 +703,36 @@ where
                 None => return Ok(()),
             },
         };
-        handler(delivery.event)
-            .await
-            .map_err(PollerError::Handler)?;
-        if let Some((room, sequence)) = delivery.checkpoint {
-            store
-                .save(&room, sequence)
-                .await
-                .map_err(PollerError::Checkpoint)?;
+        deliveries.push(first);
+        while deliveries.len() < batch_size {
+            match rx.try_recv() {
+                Ok(delivery) => deliveries.push(delivery),
+                Err(_) => break,
+            }
         }
+        let mut events = Vec::with_capacity(deliveries.len());
+        let mut checkpoints: Vec<(String, i64)> = Vec::new();
+        for delivery in deliveries.drain(..) {
+            if let Some((room, sequence)) = delivery.checkpoint {
+                // A room's events come in increasing order: the last one is its checkpoint.
+                match checkpoints.iter_mut().find(|(r, _)| *r == room) {
+                    Some(entry) => entry.1 = sequence,
+                    None => checkpoints.push((room, sequence)),
+                }
+            }
+            events.push(delivery.event);
+        }
+        let handled = events.len() as u64;
+        if !sink.handle(events, &checkpoints).await? {
+            match checkpoints.as_slice() {
+                [] => Ok(()),
+                [(room, sequence)] => store.save(room, *sequence).await,
+                _ => store.save_many(&checkpoints).await,
+            }
+            .map_err(|e| Stop::Error(PollerError::Checkpoint(e)))?;
+        }
+        Counters::add(&counters.events_handled, handled);
+        Counters::add(&counters.batches_handled, 1);
     }
 }
 
@@ -444,6 +777,7 @@ struct Producer<'p> {
     rooms: HashMap<String, Room>,
     failures: u32,
     last_reconcile: Instant,
+    counters: &'p Counters,
 }
 
 impl<'p> Producer<'p> {
@@ -452,10 +786,20 @@ impl<'p> Producer<'p> {
         store: &'p dyn CheckpointStore,
         checkpoints: Checkpoints,
         tx: mpsc::Sender<Delivery>,
+        counters: &'p Counters,
     ) -> Self {
-        let rooms = checkpoints
+        let rooms: HashMap<String, Room> = checkpoints
             .into_iter()
-            .map(|(room, sequence)| {
+            .map(|(room, mut sequence)| {
+                if !(0..=MAX_SEQUENCE).contains(&sequence) {
+                    // Not a checkpoint this poller saves: rather than lose the room, read it all.
+                    tracing::warn!(
+                        room_uuid = %room,
+                        sequence,
+                        "implausible checkpoint: the room is read from its beginning"
+                    );
+                    sequence = 0;
+                }
                 let state = Room {
                     delivered: sequence,
                     needs_backfill: true,
@@ -472,6 +816,7 @@ impl<'p> Producer<'p> {
             rooms,
             failures: 0,
             last_reconcile: Instant::now(),
+            counters,
         }
     }
 
@@ -481,6 +826,9 @@ impl<'p> Producer<'p> {
 
     async fn run(mut self) -> Result<(), Halt> {
         loop {
+            self.counters
+                .rooms_known
+                .store(self.rooms.len() as u64, Ordering::Relaxed);
             self.backfill_due_rooms().await?;
             if let Some(period) = self.config.reconcile_every
                 && self.last_reconcile.elapsed() >= period
@@ -546,6 +894,10 @@ impl<'p> Producer<'p> {
         let mut order: Vec<String> = Vec::new();
         let mut by_room: HashMap<String, Vec<Event>> = HashMap::new();
         for event in events {
+            if !event.room_uuid.is_empty() && event.sequence > MAX_SEQUENCE {
+                self.quarantine(event).await?;
+                continue;
+            }
             if event.room_uuid.is_empty() || event.sequence <= 0 {
                 tracing::warn!(
                     room_uuid = %event.room_uuid,
@@ -594,19 +946,56 @@ impl<'p> Producer<'p> {
                 );
             }
         }
+        self.counters
+            .rooms_known
+            .store(self.rooms.len() as u64, Ordering::Relaxed);
         for room in order {
             let events = by_room.remove(&room).unwrap_or_default();
             let state = self.room(&room);
+            let mut implausible = Vec::new();
+            let mut duplicates = 0;
             for event in events {
                 if event.sequence <= state.delivered {
                     tracing::debug!(room_uuid = %room, sequence = event.sequence, "duplicate dropped");
+                    duplicates += 1;
                     continue;
                 }
-                state.pending.entry(event.sequence).or_insert(event);
+                if !plausible(event.sequence, state.delivered) {
+                    implausible.push(event);
+                    continue;
+                }
+                match state.pending.entry(event.sequence) {
+                    Entry::Vacant(entry) => {
+                        entry.insert(event);
+                    }
+                    Entry::Occupied(_) => duplicates += 1,
+                }
+            }
+            Counters::add(&self.counters.duplicates_dropped, duplicates);
+            for event in implausible {
+                self.quarantine(event).await?;
             }
             self.settle(&room, false).await?;
         }
         Ok(())
+    }
+
+    /// Hands out an event whose sequence no room can have, unordered and without a checkpoint:
+    /// taken in order, it would move the room's checkpoint so far that every later event of the
+    /// room would look handed out already.
+    async fn quarantine(&mut self, event: Event) -> Result<(), Halt> {
+        tracing::warn!(
+            room_uuid = %event.room_uuid,
+            sequence = event.sequence,
+            cmd = event.cmd,
+            "an event with an implausible sequence is handed out unordered, without a checkpoint"
+        );
+        Counters::add(&self.counters.implausible_sequences, 1);
+        self.send(Delivery {
+            event,
+            checkpoint: None,
+        })
+        .await
     }
 
     fn room(&mut self, room: &str) -> &mut Room {
@@ -626,6 +1015,7 @@ impl<'p> Producer<'p> {
         if state.retry_at.is_some_and(|t| t > now) {
             return Ok(());
         }
+        let hole = state.gap().map(|_| state.delivered + 1);
         match self.backfill(room).await {
             Ok(history_max) => {
                 let state = self.room(room);
@@ -634,6 +1024,9 @@ impl<'p> Producer<'p> {
                 state.failures = 0;
                 state.retry_at = None;
                 self.deliver_ready(room).await?;
+                if hole.is_some_and(|hole| self.room(room).delivered >= hole) {
+                    Counters::add(&self.counters.gaps_filled, 1);
+                }
                 let interval = self.config.interval;
                 let gap_timeout = self.config.gap_timeout;
                 let state = self.room(room);
@@ -718,6 +1111,7 @@ impl<'p> Producer<'p> {
 
     /// Gives up on every hole of a room, handing out all its pending events in order.
     async fn skip_holes(&mut self, room: &str, why: &str) -> Result<(), Halt> {
+        let counters = self.counters;
         loop {
             self.deliver_ready(room).await?;
             let state = self.room(room);
@@ -736,6 +1130,8 @@ impl<'p> Producer<'p> {
                     why,
                     "events skipped"
                 );
+                let skipped = (first - 1 - state.delivered).unsigned_abs();
+                Counters::add(&counters.events_skipped, skipped);
             }
             state.delivered = first - 1;
         }
@@ -758,11 +1154,16 @@ impl<'p> Producer<'p> {
         let state = self.room(room);
         state.cursor = read.last_cursor;
         let found = read.events.len();
+        let mut recovered = 0;
         for event in read.events {
-            if event.sequence > state.delivered {
-                state.pending.entry(event.sequence).or_insert(event);
+            if event.sequence > state.delivered
+                && let Entry::Vacant(entry) = state.pending.entry(event.sequence)
+            {
+                entry.insert(event);
+                recovered += 1;
             }
         }
+        Counters::add(&self.counters.events_from_history, recovered);
         tracing::debug!(room_uuid = %room, after, found, "read the room's history");
         Ok(read.max)
     }
@@ -803,6 +1204,16 @@ async fn read_history(
         history.last_cursor = cursor;
         for mut event in crate::pagination::Page::into_items(page?) {
             if event.sequence <= 0 {
+                continue;
+            }
+            if !plausible(event.sequence, after) {
+                if event.sequence > after {
+                    tracing::warn!(
+                        room_uuid = %room,
+                        sequence = event.sequence,
+                        "an implausible sequence in the room's history is ignored"
+                    );
+                }
                 continue;
             }
             if event.room_uuid.is_empty() {

@@ -11,8 +11,9 @@ fn rooms(entries: &[(&str, i64)]) -> Checkpoints {
     entries.iter().map(|(r, s)| ((*r).to_owned(), *s)).collect()
 }
 
-/// Saves, saves several, removes; then a fresh store on the same storage reads the same.
-async fn check(store: &dyn CheckpointStore, reopen: &dyn Fn() -> Box<dyn CheckpointStore>) {
+/// Saves, saves several, removes; then (the store dropped) a fresh store on the same storage
+/// reads the same.
+async fn check(store: Box<dyn CheckpointStore>, reopen: &dyn Fn() -> Box<dyn CheckpointStore>) {
     assert_eq!(store.load().await.unwrap(), Checkpoints::new());
     store.save("room-a", 3).await.unwrap();
     store.save("room-a", 4).await.unwrap();
@@ -24,6 +25,7 @@ async fn check(store: &dyn CheckpointStore, reopen: &dyn Fn() -> Box<dyn Checkpo
     store.remove("never-there").await.unwrap();
     let expected = rooms(&[("room-a", 4), ("room-b", 0)]);
     assert_eq!(store.load().await.unwrap(), expected);
+    drop(store);
     assert_eq!(reopen().load().await.unwrap(), expected);
 }
 
@@ -31,7 +33,7 @@ async fn check(store: &dyn CheckpointStore, reopen: &dyn Fn() -> Box<dyn Checkpo
 async fn the_memory_store_keeps_checkpoints_and_clones_share_them() {
     let store = MemoryStore::new();
     let shared = store.clone();
-    check(&store, &move || Box::new(shared.clone())).await;
+    check(Box::new(store.clone()), &move || Box::new(shared.clone())).await;
     assert_eq!(store.snapshot(), rooms(&[("room-a", 4), ("room-b", 0)]));
 }
 
@@ -40,7 +42,7 @@ async fn the_file_store_keeps_checkpoints_across_instances() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cp.json");
     let reopen_at = file.clone();
-    check(&FileStore::new(&file), &move || {
+    check(Box::new(FileStore::new(&file)), &move || {
         Box::new(FileStore::new(&reopen_at))
     })
     .await;
@@ -50,14 +52,20 @@ async fn the_file_store_keeps_checkpoints_across_instances() {
         json,
         serde_json::json!({"version": 1, "rooms": {"room-a": 4, "room-b": 0}})
     );
-    assert!(!temp_of(&file).exists(), "no temporary file is left behind");
+    assert_eq!(
+        files_in(dir.path()),
+        [".cp.json.lock", "cp.json"],
+        "no temporary file is left behind"
+    );
 }
 
-fn temp_of(file: &Path) -> std::path::PathBuf {
-    file.with_file_name(format!(
-        ".{}.tmp",
-        file.file_name().unwrap().to_string_lossy()
-    ))
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 #[tokio::test]
@@ -65,21 +73,18 @@ async fn a_crash_in_the_middle_of_a_write_leaves_the_previous_checkpoints() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cp.json");
     FileStore::new(&file).save("room-a", 7).await.unwrap();
-    // A crash while writing: the temporary file is half written, the rename never happened.
-    fs::write(
-        temp_of(&file),
-        br#"{"version": 1, "rooms": {"room-a": 8, "ro"#,
-    )
-    .unwrap();
+    // A crash while writing: a temporary file is half written, the rename never happened.
+    let leftover = dir.path().join(".cp.json.Ab12Cd.tmp");
+    fs::write(&leftover, br#"{"version": 1, "rooms": {"room-a": 8, "ro"#).unwrap();
     let store = FileStore::new(&file);
     assert_eq!(store.load().await.unwrap(), rooms(&[("room-a", 7)]));
-    // The next save overwrites the leftover and succeeds.
+    // The next save succeeds beside the leftover.
     store.save("room-b", 1).await.unwrap();
+    drop(store);
     assert_eq!(
         FileStore::new(&file).load().await.unwrap(),
         rooms(&[("room-a", 7), ("room-b", 1)])
     );
-    assert!(!temp_of(&file).exists());
 }
 
 #[tokio::test]
@@ -112,7 +117,8 @@ async fn a_file_in_a_missing_folder_cannot_be_written() {
     let CheckpointError::Io { action, path, .. } = &err else {
         panic!("{err:?}")
     };
-    assert_eq!((*action, path.as_path()), ("write", file.as_path()));
+    // The lock file beside it cannot be made either.
+    assert_eq!((*action, path.as_path()), ("lock", file.as_path()));
     assert!(std::error::Error::source(&err).is_some());
 }
 
@@ -129,11 +135,92 @@ async fn concurrent_saves_are_all_kept() {
     for task in tasks {
         task.await.unwrap().unwrap();
     }
-    let loaded = FileStore::new(store.path()).load().await.unwrap();
+    let path = store.path().to_owned();
+    drop(store);
+    let loaded = FileStore::new(&path).load().await.unwrap();
     assert_eq!(loaded.len(), 16);
     assert!(
         loaded
             .iter()
             .all(|(room, seq)| room == &format!("room-{seq}"))
     );
+}
+
+/// The temporary file has a fresh name and is created exclusively: a symbolic link planted
+/// where a predictable temporary file would be is not written through.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_planted_symbolic_link_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cp.json");
+    let victim = dir.path().join("victim");
+    fs::write(&victim, b"precious").unwrap();
+    for name in [".cp.json.tmp", "cp.json.tmp", ".cp.json.lock.tmp"] {
+        std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
+    }
+    let store = FileStore::new(&file);
+    store.save("room-a", 1).await.unwrap();
+    store.save("room-a", 2).await.unwrap();
+    assert_eq!(fs::read(&victim).unwrap(), b"precious");
+    assert!(!fs::symlink_metadata(&file).unwrap().is_symlink());
+    drop(store);
+    assert_eq!(
+        FileStore::new(&file).load().await.unwrap(),
+        rooms(&[("room-a", 2)])
+    );
+}
+
+/// Two stores on one file cannot both be used: the second one fails with `Locked`, for loads
+/// and saves alike, and works once the first one is dropped.
+#[tokio::test]
+async fn a_second_store_on_the_same_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cp.json");
+    let first = FileStore::new(&file);
+    first.save("room-a", 1).await.unwrap();
+    let second = FileStore::new(&file);
+    let err = second.load().await.unwrap_err();
+    let CheckpointError::Locked { path, lock } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(path, &file);
+    assert_eq!(lock, &dir.path().join(".cp.json.lock"));
+    assert!(err.to_string().contains("in use by another store"), "{err}");
+    assert!(matches!(
+        second.save("room-a", 5).await,
+        Err(CheckpointError::Locked { .. })
+    ));
+    // A clone shares the lock.
+    first.clone().save("room-a", 2).await.unwrap();
+    drop(first);
+    assert_eq!(second.load().await.unwrap(), rooms(&[("room-a", 2)]));
+}
+
+/// The lock holds across processes: a child process cannot take a file this process uses.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_lock_holds_across_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cp.json");
+    let store = FileStore::new(&file);
+    store.save("room-a", 1).await.unwrap();
+    // flock(1) is in util-linux; the lock is the same kind the store takes.
+    let Ok(status) = std::process::Command::new("flock")
+        .arg("--nonblock")
+        .arg(dir.path().join(".cp.json.lock"))
+        .arg("true")
+        .status()
+    else {
+        // No flock(1) on this machine: the in-process test above covers the same lock.
+        return;
+    };
+    assert!(!status.success(), "another process took the lock");
+    drop(store);
+    let status = std::process::Command::new("flock")
+        .arg("--nonblock")
+        .arg(dir.path().join(".cp.json.lock"))
+        .arg("true")
+        .status()
+        .unwrap();
+    assert!(status.success());
 }

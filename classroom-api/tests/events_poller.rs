@@ -275,6 +275,8 @@ struct Scenario {
     faults: Vec<Fault>,
     history_faults: Vec<HistoryFault>,
     reconcile_every: Option<Duration>,
+    /// Run with [`Poller::run_batched`] and this batch size.
+    batch_size: Option<usize>,
 }
 
 impl Default for Scenario {
@@ -289,6 +291,7 @@ impl Default for Scenario {
             faults: Vec::new(),
             history_faults: Vec::new(),
             reconcile_every: None,
+            batch_size: None,
         }
     }
 }
@@ -332,7 +335,8 @@ fn poller(server: &MockServer, store: impl CheckpointStore + 'static, s: &Scenar
         .checkpoint_store(store)
         .interval(Duration::from_millis(5))
         .buffer(s.buffer)
-        .gap_timeout(Duration::from_millis(300));
+        .gap_timeout(Duration::from_millis(300))
+        .batch_size(s.batch_size.unwrap_or(100));
     if let Some(period) = s.reconcile_every {
         builder = builder.reconcile_every(period);
     }
@@ -396,13 +400,29 @@ fn check(s: Scenario) {
         .build()
         .unwrap();
     let faults = format!("{:?} / {:?}", s.faults, s.history_faults);
-    let (world, seen) = runtime.block_on(async {
+    let (world, seen, stats, store, sizes) = runtime.block_on(async {
         let world = Arc::new(Mutex::new(World::new(&s)));
         let server = fake_server(&world).await;
         let seen = Arc::new(Mutex::new(Seen::default()));
-        let poller = poller(&server, MemoryStore::new(), &s);
+        let batch_sizes: Arc<Mutex<Vec<usize>>> = Arc::default();
+        let store = MemoryStore::new();
+        let poller = poller(&server, store.clone(), &s);
         let shutdown = poller.cancellation_token();
-        let task = tokio::spawn(poller.run(recorder(seen.clone())));
+        let task = match s.batch_size {
+            None => tokio::spawn(poller.run(recorder(seen.clone()))),
+            Some(size) => {
+                let mut record = recorder(seen.clone());
+                let sizes = batch_sizes.clone();
+                assert!(size > 0);
+                tokio::spawn(poller.run_batched(move |events: Vec<Event>| {
+                    sizes.lock().unwrap().push(events.len());
+                    for event in events {
+                        drop(record(event));
+                    }
+                    std::future::ready(Ok::<_, std::convert::Infallible>(()))
+                }))
+            }
+        };
         wait_until("every event is handled", || {
             world.lock().unwrap().done() && seen.lock().unwrap().ordered.len() >= s.events
         })
@@ -410,8 +430,9 @@ fn check(s: Scenario) {
         // Give duplicates a chance to show up.
         tokio::time::sleep(Duration::from_millis(30)).await;
         shutdown.cancel();
-        task.await.unwrap().unwrap();
-        (world, seen)
+        let stats = task.await.unwrap().unwrap();
+        let sizes = std::mem::take(&mut *batch_sizes.lock().unwrap());
+        (world, seen, stats, store, sizes)
     });
     let world = world.lock().unwrap();
     let seen = seen.lock().unwrap();
@@ -422,6 +443,35 @@ fn check(s: Scenario) {
     assert_exactly_once_in_order(&world, &seen);
     if s.faults.contains(&Fault::Unordered) {
         assert!(seen.unordered >= 2, "{faults}: unordered events handed out");
+    }
+    // The statistics tell what happened.
+    assert_eq!(
+        stats.events_handled,
+        (seen.ordered.len() + seen.unordered) as u64,
+        "{faults}: {stats:?}"
+    );
+    assert_eq!(stats.rooms_known, s.rooms as u64, "{stats:?}");
+    assert_eq!(stats.implausible_sequences, 0, "{stats:?}");
+    if s.faults.contains(&Fault::Duplicate) && !s.faults.contains(&Fault::Hold) {
+        assert!(stats.duplicates_dropped > 0, "{faults}: {stats:?}");
+    }
+    if s.faults.contains(&Fault::Silent) || s.faults.contains(&Fault::Lost502) {
+        assert!(stats.events_from_history > 0, "{faults}: {stats:?}");
+    }
+    // The checkpoints are each room's last event.
+    let last: BTreeMap<String, i64> = world
+        .history
+        .iter()
+        .map(|(room, events)| (room.clone(), events.len() as i64))
+        .collect();
+    assert_eq!(store.snapshot(), last);
+    match s.batch_size {
+        None => assert_eq!(stats.batches_handled, stats.events_handled),
+        Some(size) => {
+            assert_eq!(sizes.len() as u64, stats.batches_handled);
+            assert_eq!(sizes.iter().sum::<usize>() as u64, stats.events_handled);
+            assert!(sizes.iter().all(|n| (1..=size).contains(n)), "{sizes:?}");
+        }
     }
 }
 
@@ -600,6 +650,40 @@ fn everything_at_once() {
         buffer: 2,
         faults,
         history_faults: vec![HistoryFault::Lag, HistoryFault::Fail],
+        ..Scenario::default()
+    });
+}
+
+#[test]
+fn everything_at_once_in_batches() {
+    check(Scenario {
+        rooms: 5,
+        events: 150,
+        arrivals: 9,
+        batch: 7,
+        page: 5,
+        buffer: 16,
+        faults: vec![
+            Fault::Duplicate,
+            Fault::Silent,
+            Fault::Hold,
+            Fault::Lost502,
+            Fault::Restart,
+            Fault::Unordered,
+            Fault::LostTimeout,
+            Fault::Reverse,
+        ],
+        history_faults: vec![HistoryFault::Lag, HistoryFault::Fail],
+        batch_size: Some(6),
+        ..Scenario::default()
+    });
+}
+
+#[test]
+fn batches_of_one() {
+    check(Scenario {
+        faults: vec![Fault::Duplicate, Fault::Hold, Fault::Silent],
+        batch_size: Some(1),
         ..Scenario::default()
     });
 }
@@ -823,8 +907,12 @@ async fn a_handler_error_stops_and_the_event_comes_again() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, PollerError::Handler(msg) if msg == "cannot handle #2"),
+        matches!(&err, PollerError::Handler(cause) if cause.to_string() == "cannot handle #2"),
         "{err:?}"
+    );
+    assert_eq!(
+        std::error::Error::source(&err).map(ToString::to_string),
+        Some("cannot handle #2".to_owned())
     );
     assert_eq!(
         err.to_string(),

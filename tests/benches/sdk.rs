@@ -606,31 +606,135 @@ fn pages(f: &mut Figures) {
         f.set("pages.room_baseline_value_events_per_s", base);
         f.set("pages.room_ratio_sdk_over_baseline_time", base / sdk);
 
-        // The poller, with an in-memory checkpoint store, until every event was handed out.
-        let cancel = classroom_api::poller::CancellationToken::new();
-        let poller = classroom_api::poller::Poller::builder(client.clone())
-            .checkpoint_store(classroom_api::checkpoint::MemoryStore::new())
-            .interval(Duration::from_millis(1))
-            .cancellation(cancel.clone())
-            .build();
-        let delivered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let d = delivered.clone();
-        let t = Instant::now();
+        // The poller per store and mode, each run from a fresh store and the first batch. The
+        // per-event mode on a durable store is bounded by one commit per event: it runs on fewer
+        // events.
+        use classroom_api::checkpoint::{FileStore, MemoryStore};
+        let all = PAGES * PAGE;
+        let rate = |store: Arc<dyn classroom_api::checkpoint::CheckpointStore>, batched: bool, n: usize| {
+            poller_rate(client.clone(), served.clone(), store, batched, n)
+        };
+        f.set("pages.poller_events_per_s", rate(Arc::new(MemoryStore::new()), false, all).await);
+        f.set("poller.memory_batched_events_per_s", rate(Arc::new(MemoryStore::new()), true, all).await);
+        let dir = std::env::temp_dir().join(format!("classroom-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str| Arc::new(FileStore::new(dir.join(name)));
+        f.set("poller.file_per_event_events_per_s", rate(file("per-event.json"), false, 2_000).await);
+        f.set("poller.file_batched_events_per_s", rate(file("batched.json"), true, all).await);
+        let _ = std::fs::remove_dir_all(&dir);
+        match std::env::var("CLASSROOM_TEST_DATABASE_URL") {
+            Ok(url) => {
+                let store = |name: &str| {
+                    Arc::new(classroom_api::postgres::PostgresStore::new(&url).unwrap().name(unique(name)))
+                };
+                f.set("poller.postgres_per_event_events_per_s", rate(store("bench-per-event"), false, 2_000).await);
+                f.set("poller.postgres_batched_events_per_s", rate(store("bench-batched"), true, all).await);
+                f.set("poller.postgres_takeover_ms_median_of_5", takeover_ms(&client, &url).await);
+            }
+            Err(_) => eprintln!("no CLASSROOM_TEST_DATABASE_URL: the Postgres figures are left out (cargo xtask bench starts a Postgres when it can)"),
+        }
+    });
+}
+
+/// A name no earlier run used.
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    format!("{prefix}-{nanos}")
+}
+
+/// Events per second of a poller on `store` from the first polled batch until `n` events were
+/// handled, per event or in batches of 100.
+async fn poller_rate(
+    client: classroom_api::Client,
+    served: Arc<std::sync::atomic::AtomicUsize>,
+    store: Arc<dyn classroom_api::checkpoint::CheckpointStore>,
+    batched: bool,
+    n: usize,
+) -> f64 {
+    use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+    served.store(0, SeqCst);
+    let cancel = classroom_api::poller::CancellationToken::new();
+    let poller = classroom_api::poller::Poller::builder(client)
+        .checkpoint_store(store)
+        .interval(Duration::from_millis(1))
+        .batch_size(100)
+        .buffer(1024)
+        .cancellation(cancel.clone())
+        .build();
+    let delivered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let d = delivered.clone();
+    let t = Instant::now();
+    let stats = if batched {
         poller
-            .run(move |event| {
-                black_box(event);
-                let n = d.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if n == PAGES * PAGE {
+            .run_batched(move |events| {
+                let k = events.len();
+                black_box(events);
+                if d.fetch_add(k, Relaxed) + k >= n {
                     cancel.cancel();
                 }
                 async { Ok::<(), std::convert::Infallible>(()) }
             })
             .await
-            .unwrap();
-        let secs = t.elapsed().as_secs_f64();
-        assert_eq!(delivered.load(std::sync::atomic::Ordering::Relaxed), PAGES * PAGE);
-        f.set("pages.poller_events_per_s", total / secs);
-    });
+    } else {
+        poller
+            .run(move |event| {
+                black_box(event);
+                if d.fetch_add(1, Relaxed) + 1 >= n {
+                    cancel.cancel();
+                }
+                async { Ok::<(), std::convert::Infallible>(()) }
+            })
+            .await
+    }
+    .unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    assert!(delivered.load(Relaxed) >= n);
+    assert_eq!(stats.events_handled as usize, delivered.load(Relaxed));
+    stats.events_handled as f64 / secs
+}
+
+/// Milliseconds from killing the leader (dropping its task: its connections close, as when its
+/// process is killed) until the other replica leads, with the default leadership settings;
+/// median of 5.
+async fn takeover_ms(client: &classroom_api::Client, url: &str) -> f64 {
+    use classroom_api::postgres::PostgresStore;
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let name = unique("bench-takeover");
+        let replica = || {
+            let store = PostgresStore::new(url).unwrap().name(&name);
+            let leader = store.leader();
+            let poller = classroom_api::poller::Poller::builder(client.clone())
+                .checkpoint_store(store)
+                .leadership(leader.clone())
+                .interval(Duration::from_millis(50))
+                .build();
+            let task =
+                tokio::spawn(poller.run(|_| async { Ok::<(), std::convert::Infallible>(()) }));
+            (leader, task)
+        };
+        let wait = |leader: classroom_api::postgres::PostgresLeader| async move {
+            while leader.epoch() == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        let (first, first_task) = replica();
+        wait(first.clone()).await;
+        let (second, second_task) = replica();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(second.epoch(), 0, "one leader at a time");
+        let t = Instant::now();
+        first_task.abort();
+        let _ = first_task.await;
+        wait(second).await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        second_task.abort();
+        let _ = second_task.await;
+    }
+    median(times)
 }
 
 // ---------------------------------------------------------------------------------------------
