@@ -1,4 +1,10 @@
-#![doc = include_str!("../README.md")]
+// The README (the front page) shows the poller, a default feature: without it, a short page.
+#![cfg_attr(feature = "poller", doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(feature = "poller"),
+    doc = "Typed Rust client for the server-side REST API of Agora Flexible Classroom. The crate's \
+           README, its front page with the default features, shows how to use it."
+)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

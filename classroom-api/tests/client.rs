@@ -686,6 +686,9 @@ async fn secrets_appear_nowhere_a_person_reads() {
         .respond_with(json(503, r#"{"code":503,"msg":"busy","ts":1}"#))
         .mount(&server)
         .await;
+    // The process-wide subscriber (this is the binary's only test that installs one): a
+    // thread-local one misses spans whose callsites other tests' threads registered first, and
+    // what the other tests log must not show a secret either.
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -693,7 +696,7 @@ async fn secrets_appear_nowhere_a_person_reads() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
     let c = client(&server.uri());
     let err = c.get_user("room-9", "u").await.unwrap_err();
     let sent = requests(&server).await;
