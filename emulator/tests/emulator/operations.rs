@@ -409,6 +409,15 @@ async fn rooms_move_forward_through_their_states() {
         })
         .collect();
     assert_eq!(states, [1, 2, 3]);
+    // endTime from state 2 on, closeTime at 3 (the 2026 English reference's cmd 1 table).
+    let times: Vec<(bool, bool)> = events
+        .iter()
+        .map(|e| match &e.payload {
+            EventPayload::RoomState(d) => (d.end_time.is_some(), d.close_time.is_some()),
+            other => panic!("not a room state event: {other:?}"),
+        })
+        .collect();
+    assert_eq!(times, [(false, false), (true, false), (true, true)]);
 
     // The same uuid in another region is another room.
     let other = Client::builder(emu.app_id())
