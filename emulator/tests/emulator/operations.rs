@@ -764,6 +764,12 @@ async fn recordings_conflict_and_page_by_next_id() {
         started.streaming_url.is_some(),
         "publishRtmp gives pull addresses"
     );
+    let events = all_events(&client, "rec").await;
+    let in_event = events.iter().rev().find_map(|e| match &e.payload {
+        EventPayload::RecordingState(d) => Some(d.streaming_url.clone()),
+        _ => None,
+    });
+    assert_eq!(in_event, Some(started.streaming_url.clone()), "cmd 1001");
     assert_eq!(
         code(
             client
