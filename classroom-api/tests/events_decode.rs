@@ -187,7 +187,10 @@ fn unknown_fields_are_ignored_and_missing_ones_are_empty() {
     };
     assert_eq!(
         (rec.state, rec.record_id.clone()),
-        (Some(classroom_api::types::RecordingState::Stopped), None)
+        (
+            Some(classroom_api::types::RecordingEventState::Stopped),
+            None
+        )
     );
     // No data at all, or a null one: the documented payload with nothing in it.
     for data in [json!({}), json!({"data": null})] {
@@ -205,6 +208,38 @@ fn unknown_fields_are_ignored_and_missing_ones_are_empty() {
     let bare = check(json!({"cmd": 1502, "data": {"progressUsers": [{"userUuid": "s1"}]}}));
     assert_eq!((bare.room_uuid.as_str(), bare.sequence), ("", 0));
     assert!(matches!(bare.payload, EventPayload::HandsUp(_)));
+}
+
+#[test]
+fn the_2026_reference_fields_of_room_and_recording_state_events_are_typed() {
+    use classroom_api::types::RecordingEventState;
+    let room = check(
+        json!({"roomUuid": "r", "cmd": 1, "sequence": 1, "version": 1,
+        "data": {"state": 3, "startTime": 1, "endTime": 2, "closeTime": 3}}),
+    );
+    let EventPayload::RoomState(d) = &room.payload else {
+        panic!("{room:?}")
+    };
+    assert_eq!(
+        (d.state, d.end_time, d.close_time),
+        (Some(RoomState::Closed), Some(2), Some(3))
+    );
+    // The 2026 reference ends a recording with 2; setRecordingState's 0 is read too.
+    for (state, expected) in [
+        (2, RecordingEventState::Ended),
+        (0, RecordingEventState::Stopped),
+    ] {
+        let rec = check(
+            json!({"roomUuid": "r", "cmd": 1001, "sequence": 2, "version": 1,
+            "data": {"state": state, "streamingUrl": {"hls": "https://cdn.example/x.m3u8"}}}),
+        );
+        let EventPayload::RecordingState(d) = &rec.payload else {
+            panic!("{rec:?}")
+        };
+        assert_eq!(d.state, Some(expected));
+        let url = d.streaming_url.as_ref().and_then(|u| u.hls.as_deref());
+        assert_eq!(url, Some("https://cdn.example/x.m3u8"));
+    }
 }
 
 #[test]

@@ -428,16 +428,18 @@ fn recording_state(state: &mut State, req: &Req, target: i64) -> Outcome {
         streaming_url,
         config: Value::Object(config),
     };
-    room.emit(
-        1001,
-        json!({
-            "recordId": recording.record_id,
-            "sid": recording.sid,
-            "resourceId": recording.resource_id,
-            "state": 1,
-            "startTime": recording.start_time,
-        }),
-    );
+    let mut event = json!({
+        "recordId": recording.record_id,
+        "sid": recording.sid,
+        "resourceId": recording.resource_id,
+        "state": 1,
+        "startTime": recording.start_time,
+    });
+    // The CDN addresses, in the event too (the 2026 English reference's cmd 1001 table).
+    if let Some(url) = &recording.streaming_url {
+        event["streamingUrl"] = url.clone();
+    }
+    room.emit(1001, event);
     let answer = recording.result_json(1);
     room.recordings.push(recording);
     Ok(Success::data(answer))

@@ -287,6 +287,15 @@ impl Room {
             data.insert("startTime".into(), json!(start));
         }
         data.insert("state".into(), json!(target));
+        // endTime and closeTime: in the 2026 English reference, once the state is 2 and 3.
+        if target >= 2
+            && let Some(end) = self.ended_at
+        {
+            data.insert("endTime".into(), json!(end));
+        }
+        if let Some(close) = self.closed_at.filter(|_| target == 3) {
+            data.insert("closeTime".into(), json!(close));
+        }
         self.emit(1, Value::Object(data));
         if target == 3 {
             self.stop_recording(at);

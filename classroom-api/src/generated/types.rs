@@ -217,11 +217,9 @@ pub struct CreateRoomRequest {
     /// Properties of a classroom set at creation.
     #[serde(rename = "roomProperties", default, skip_serializing_if = "Option::is_none")]
     pub room_properties: Option<crate::types::RoomProperties>,
-    /// Configuration per user role, keyed by the role's number as a string ("2" is the student, the only key the English reference 2026-01-19 documents).
+    /// Configuration per user role, keyed by the role's number as a string. The English reference of 2026-01-19 documents the key "2" (the student) only, so that is the field here; other role numbers take the same shape on the wire.
     #[serde(rename = "roleConfig", default, skip_serializing_if = "Option::is_none")]
-    pub role_config: Option<
-        std::collections::BTreeMap<String, crate::types::RoleConfig>,
-    >,
+    pub role_config: Option<crate::types::RoleConfigs>,
 }
 
 impl CreateRoomRequest {
@@ -246,10 +244,7 @@ impl CreateRoomRequest {
     }
     /// Sets `roleConfig`.
     #[must_use]
-    pub fn with_role_config(
-        mut self,
-        value: std::collections::BTreeMap<String, crate::types::RoleConfig>,
-    ) -> Self {
+    pub fn with_role_config(mut self, value: crate::types::RoleConfigs) -> Self {
         self.role_config = Some(value);
         self
     }
@@ -1427,6 +1422,9 @@ pub struct PollCause {
     /// Poll ID.
     #[serde(rename = "pollId", default, skip_serializing_if = "Option::is_none")]
     pub poll_id: Option<String>,
+    /// Pop-up quiz ID: the English reference of 2026-01-19 lists `cause.popQuizId` in its three poll tables (copied from the pop-up quiz tables, README contradiction 41), where the Chinese tables and the examples have pollId; a server may send either.
+    #[serde(rename = "popQuizId", default, skip_serializing_if = "Option::is_none")]
+    pub pop_quiz_id: Option<String>,
     /// What caused a pop-up quiz or poll property change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<crate::types::WidgetCauseAction>,
@@ -1441,6 +1439,7 @@ impl PollCause {
     pub fn new() -> Self {
         Self {
             poll_id: None,
+            pop_quiz_id: None,
             action: None,
         }
     }
@@ -1448,6 +1447,12 @@ impl PollCause {
     #[must_use]
     pub fn with_poll_id(mut self, value: impl Into<String>) -> Self {
         self.poll_id = Some(value.into());
+        self
+    }
+    /// Sets `popQuizId`.
+    #[must_use]
+    pub fn with_pop_quiz_id(mut self, value: impl Into<String>) -> Self {
+        self.pop_quiz_id = Some(value.into());
         self
     }
     /// Sets `action`.
@@ -2969,6 +2974,83 @@ impl Default for Recording {
     }
 }
 
+/// State of a recording in a recording state event (cmd 1001). 0 and 1 are the states of setRecordingState; the English reference of 2026-01-19 lists 1 and 2 for the event (README contradiction 42), so a stopped recording may come as 0 or as 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RecordingEventState {
+    /// `0`: Stopped (结束, setRecordingState's value).
+    Stopped,
+    /// `1`: Started (开始; "In recording" in the English reference of 2026-01-19).
+    Started,
+    /// `2`: Ended ("Recording has ended" in the English reference of 2026-01-19).
+    Ended,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(i64),
+}
+
+impl RecordingEventState {
+    /// Every value this version of the crate knows, in spec order.
+    pub const KNOWN: &'static [Self] = &[Self::Stopped, Self::Started, Self::Ended];
+    /// The integer value on the wire.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::Stopped => 0,
+            Self::Started => 1,
+            Self::Ended => 2,
+            Self::Unknown(v) => *v,
+        }
+    }
+    /// The variant for an integer value (`Unknown` when it is not documented).
+    pub fn from_value(value: i64) -> Self {
+        match value {
+            0 => Self::Stopped,
+            1 => Self::Started,
+            2 => Self::Ended,
+            other => Self::Unknown(other),
+        }
+    }
+    fn alias(_name: &str) -> Option<i64> {
+        None
+    }
+}
+
+impl serde::Serialize for RecordingEventState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.value())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecordingEventState {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        Ok(
+            match crate::runtime::Scalar::deserialize(deserializer)? {
+                crate::runtime::Scalar::Int(v) => Self::from_value(v),
+                crate::runtime::Scalar::Str(s) => {
+                    match s.trim().parse::<i64>().ok().or_else(|| Self::alias(&s)) {
+                        Some(v) => Self::from_value(v),
+                        None => {
+                            return Err(
+                                serde::de::Error::invalid_value(
+                                    serde::de::Unexpected::Str(&s),
+                                    &"an integer for RecordingEventState",
+                                ),
+                            );
+                        }
+                    }
+                }
+            },
+        )
+    }
+}
+
+impl std::fmt::Display for RecordingEventState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.value())
+    }
+}
+
 /// Recording mode. Leave mode out for the composite recording mode, which records only the teacher's audio and video into M3U8 and TS files.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -3244,12 +3326,15 @@ pub struct RecordingStateEventData {
     /// resourceId of the Agora Cloud Recording service; only when state is 1.
     #[serde(rename = "resourceId", default, skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
-    /// State of a recording.
+    /// State of a recording in a recording state event (cmd 1001). 0 and 1 are the states of setRecordingState; the English reference of 2026-01-19 lists 1 and 2 for the event (README contradiction 42), so a stopped recording may come as 0 or as 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<crate::types::RecordingState>,
+    pub state: Option<crate::types::RecordingEventState>,
     /// Start time of the recording, UTC Unix timestamp in milliseconds; once started.
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
+    /// CDN pull addresses of a recording, returned when it was started with publishRtmp true.
+    #[serde(rename = "streamingUrl", default, skip_serializing_if = "Option::is_none")]
+    pub streaming_url: Option<crate::types::StreamingUrl>,
 }
 
 impl RecordingStateEventData {
@@ -3265,6 +3350,7 @@ impl RecordingStateEventData {
             resource_id: None,
             state: None,
             start_time: None,
+            streaming_url: None,
         }
     }
     /// Sets `recordId`.
@@ -3287,7 +3373,7 @@ impl RecordingStateEventData {
     }
     /// Sets `state`.
     #[must_use]
-    pub fn with_state(mut self, value: crate::types::RecordingState) -> Self {
+    pub fn with_state(mut self, value: crate::types::RecordingEventState) -> Self {
         self.state = Some(value);
         self
     }
@@ -3295,6 +3381,12 @@ impl RecordingStateEventData {
     #[must_use]
     pub fn with_start_time(mut self, value: i64) -> Self {
         self.start_time = Some(value);
+        self
+    }
+    /// Sets `streamingUrl`.
+    #[must_use]
+    pub fn with_streaming_url(mut self, value: crate::types::StreamingUrl) -> Self {
+        self.streaming_url = Some(value);
         self
     }
 }
@@ -3888,6 +3980,38 @@ impl RoleConfig {
 }
 
 impl Default for RoleConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Configuration per user role, keyed by the role's number as a string. The English reference of 2026-01-19 documents the key "2" (the student) only, so that is the field here; other role numbers take the same shape on the wire.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct RoleConfigs {
+    /// Configuration of one user role in a classroom.
+    #[serde(rename = "2", default, skip_serializing_if = "Option::is_none")]
+    pub n2: Option<crate::types::RoleConfig>,
+}
+
+impl RoleConfigs {
+    /// Creates a value with every field unset.
+    #[allow(
+        clippy::new_without_default,
+        reason = "Default is implemented where every field is optional"
+    )]
+    pub fn new() -> Self {
+        Self { n2: None }
+    }
+    /// Sets `2`.
+    #[must_use]
+    pub fn with_n2(mut self, value: crate::types::RoleConfig) -> Self {
+        self.n2 = Some(value);
+        self
+    }
+}
+
+impl Default for RoleConfigs {
     fn default() -> Self {
         Self::new()
     }
@@ -4576,6 +4700,12 @@ pub struct RoomStateEventData {
     /// State of a classroom.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::RoomState>,
+    /// End time of the class, UTC Unix timestamp in milliseconds; present once the state is 2 (ended). Only in the English reference of 2026-01-19.
+    #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<i64>,
+    /// Closing time of the classroom, UTC Unix timestamp in milliseconds; present once the state is 3 (closed). Only in the English reference of 2026-01-19.
+    #[serde(rename = "closeTime", default, skip_serializing_if = "Option::is_none")]
+    pub close_time: Option<i64>,
 }
 
 impl RoomStateEventData {
@@ -4588,6 +4718,8 @@ impl RoomStateEventData {
         Self {
             start_time: None,
             state: None,
+            end_time: None,
+            close_time: None,
         }
     }
     /// Sets `startTime`.
@@ -4600,6 +4732,18 @@ impl RoomStateEventData {
     #[must_use]
     pub fn with_state(mut self, value: crate::types::RoomState) -> Self {
         self.state = Some(value);
+        self
+    }
+    /// Sets `endTime`.
+    #[must_use]
+    pub fn with_end_time(mut self, value: i64) -> Self {
+        self.end_time = Some(value);
+        self
+    }
+    /// Sets `closeTime`.
+    #[must_use]
+    pub fn with_close_time(mut self, value: i64) -> Self {
+        self.close_time = Some(value);
         self
     }
 }

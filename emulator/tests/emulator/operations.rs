@@ -409,6 +409,15 @@ async fn rooms_move_forward_through_their_states() {
         })
         .collect();
     assert_eq!(states, [1, 2, 3]);
+    // endTime from state 2 on, closeTime at 3 (the 2026 English reference's cmd 1 table).
+    let times: Vec<(bool, bool)> = events
+        .iter()
+        .map(|e| match &e.payload {
+            EventPayload::RoomState(d) => (d.end_time.is_some(), d.close_time.is_some()),
+            other => panic!("not a room state event: {other:?}"),
+        })
+        .collect();
+    assert_eq!(times, [(false, false), (true, false), (true, true)]);
 
     // The same uuid in another region is another room.
     let other = Client::builder(emu.app_id())
@@ -755,6 +764,12 @@ async fn recordings_conflict_and_page_by_next_id() {
         started.streaming_url.is_some(),
         "publishRtmp gives pull addresses"
     );
+    let events = all_events(&client, "rec").await;
+    let in_event = events.iter().rev().find_map(|e| match &e.payload {
+        EventPayload::RecordingState(d) => Some(d.streaming_url.clone()),
+        _ => None,
+    });
+    assert_eq!(in_event, Some(started.streaming_url.clone()), "cmd 1001");
     assert_eq!(
         code(
             client
