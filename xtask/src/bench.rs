@@ -85,7 +85,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     // the server is installed.
     let with_postgres =
         std::env::var_os("CLASSROOM_TEST_DATABASE_URL").is_none() && postgres_installed();
-    let mut bench = if with_postgres {
+    let bench = if with_postgres {
         eprintln!("(with a throwaway Postgres: .ci/with-postgres)");
         let mut c = Command::new(root.join(".ci/with-postgres"));
         c.arg(env!("CARGO"));
@@ -93,68 +93,15 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     } else {
         Command::new(env!("CARGO"))
     };
-    let out = bench
-        .current_dir(&root)
-        .args([
-            "bench",
-            "-q",
-            "-p",
-            "classroom-tests",
-            "--bench",
-            "sdk",
-            "--",
-            "--json",
-        ])
-        .output()
-        .context("cannot run cargo bench")?;
-    if !out.status.success() {
-        bail!(
-            "the benchmarks failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let line = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or("{}")
-        .to_owned();
-    figures.extend(
-        serde_json::from_str::<BTreeMap<String, f64>>(&line)
-            .context("the benchmark output is not JSON")?,
-    );
+    figures.extend(bench_figures(bench, &root, "classroom-tests", "sdk")?);
 
     eprintln!("running the validating proxy's benchmark (release build)...");
-    let out = Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args([
-            "bench",
-            "-q",
-            "-p",
-            "classroom-emulator",
-            "--bench",
-            "proxy",
-            "--",
-            "--json",
-        ])
-        .output()
-        .context("cannot run cargo bench")?;
-    if !out.status.success() {
-        bail!(
-            "the proxy benchmark failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let line = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or("{}")
-        .to_owned();
-    figures.extend(
-        serde_json::from_str::<BTreeMap<String, f64>>(&line)
-            .context("the proxy benchmark output is not JSON")?,
-    );
+    figures.extend(bench_figures(
+        Command::new(env!("CARGO")),
+        &root,
+        "classroom-emulator",
+        "proxy",
+    )?);
 
     // Compile cost for users.
     let generated = root.join("classroom-api/src/generated");
@@ -298,6 +245,37 @@ fn postgres_installed() -> bool {
     debian
         || std::env::var_os("PATH")
             .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("pg_ctl").exists()))
+}
+
+/// The figures a bench binary prints as its last JSON line with `--json`: `cargo bench -p
+/// package --bench bench`, run by `cargo` (`cargo`, or a wrapper that runs it).
+fn bench_figures(
+    mut cargo: Command,
+    root: &std::path::Path,
+    package: &str,
+    bench: &str,
+) -> Result<BTreeMap<String, f64>> {
+    let out = cargo
+        .current_dir(root)
+        .args([
+            "bench", "-q", "-p", package, "--bench", bench, "--", "--json",
+        ])
+        .output()
+        .context("cannot run cargo bench")?;
+    if !out.status.success() {
+        bail!(
+            "the benchmark {package}/{bench} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let line = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("{}")
+        .to_owned();
+    serde_json::from_str(&line)
+        .with_context(|| format!("the output of the benchmark {package}/{bench} is not JSON"))
 }
 
 fn timed(cmd: &mut Command) -> Result<f64> {
