@@ -769,3 +769,52 @@ fn doc_lines(doc: &str) -> Vec<String> {
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines().map(str::to_owned).collect()
 }
+
+/// Words that YAML 1.1 readers (PyYAML, and the validators and mock servers built on it) take as
+/// booleans, where YAML 1.2 (this project's reader) takes strings.
+const YAML_11_BOOLEANS: &[&str] = &["y", "n", "yes", "no", "on", "off"];
+
+/// The plain (unquoted) scalars of one line that YAML 1.1 reads as booleans: a whole value after
+/// `key: `, or an item of a one-line flow sequence `[a, b]`.
+fn yaml_11_booleans(line: &str) -> Vec<String> {
+    let code = line.split(" #").next().unwrap_or_default();
+    let value = match code.split_once(": ") {
+        Some((_, v)) => v.trim(),
+        None => code.trim().strip_prefix("- ").unwrap_or_default().trim(),
+    };
+    let items: Vec<&str> = match value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+        Some(inner) => inner.split(',').map(str::trim).collect(),
+        None => vec![value],
+    };
+    items
+        .into_iter()
+        .filter(|item| YAML_11_BOOLEANS.contains(&item.to_ascii_lowercase().as_str()))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn no_scalar_reads_as_a_boolean_to_yaml_1_1_tools() {
+    // The check itself: what PyYAML would turn into `[false, true]`.
+    assert_eq!(
+        yaml_11_booleans("      x-enum-varnames: [Off, On]"),
+        ["Off", "On"]
+    );
+    assert_eq!(
+        yaml_11_booleans("      x-enum-varnames: ['Off', 'On']"),
+        Vec::<String>::new()
+    );
+    assert_eq!(yaml_11_booleans("  answer: yes"), ["yes"]);
+    let path = workspace_root().join("spec/classroom.yaml");
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let found: Vec<String> = text
+        .lines()
+        .enumerate()
+        .flat_map(|(n, line)| {
+            yaml_11_booleans(line)
+                .into_iter()
+                .map(move |word| format!("spec/classroom.yaml:{}: {word} (quote it)", n + 1))
+        })
+        .collect();
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
