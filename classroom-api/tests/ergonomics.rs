@@ -203,8 +203,11 @@ async fn the_request_id_is_recorded_in_the_calls_span() {
         .mount(&server)
         .await;
     let seen = Arc::new(Mutex::new(Vec::new()));
+    // The process-wide subscriber (this binary's only test that installs one): a thread-local one
+    // misses spans whose callsites other tests' threads registered first (seen in CI). Other
+    // tests' records come in too; the request id below is this test's alone.
     let subscriber = tracing_subscriber::registry().with(RecordedFields(seen.clone()));
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
     client(&server.uri())
         .get_user("room-1", "u-1")
         .await
