@@ -5228,7 +5228,7 @@ pub struct UpdateWidgetRequest {
     /// Active state of a widget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::WidgetState>,
-    /// User who owns the widget; when set, the widget is deleted automatically after that user goes offline.
+    /// User uuid: the unique identifier of a user, also the RTM login user ID. At most 64 bytes from the 89 documented characters: a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,
     #[serde(rename = "ownerUserUuid", default, skip_serializing_if = "Option::is_none")]
     pub owner_user_uuid: Option<String>,
 }
