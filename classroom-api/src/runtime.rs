@@ -241,6 +241,57 @@ pub(crate) fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>
     }
 }
 
+/// `deserialize_with` for a required boolean that may come as the string `"true"` or `"false"`.
+#[allow(
+    dead_code,
+    reason = "called by generated code only when the spec has a required flexible boolean"
+)]
+pub(crate) fn flexible_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a boolean, or the string \"true\" or \"false\"")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+            match v {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+            }
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// `deserialize_with` for an optional boolean that may come as the string `"true"` or `"false"`.
+#[allow(
+    dead_code,
+    reason = "called by generated code only when the spec has an optional flexible boolean"
+)]
+pub(crate) fn flexible_bool_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    struct Opt;
+    impl<'de> Visitor<'de> for Opt {
+        type Value = Option<bool>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("null, a boolean, or the string \"true\" or \"false\"")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            flexible_bool(d).map(Some)
+        }
+    }
+    d.deserialize_option(Opt)
+}
+
 /// The member `key` of a JSON object as a string, numbers written out.
 pub(crate) fn field_string(value: &serde_json::Value, key: &str) -> Option<String> {
     match value.get(key)? {

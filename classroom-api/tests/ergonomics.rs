@@ -652,3 +652,32 @@ fn a_requests_debug_shows_header_names_not_values() {
     );
     assert!(!shown.contains("secret-value"), "{shown}");
 }
+
+#[test]
+fn publish_rtmp_is_sent_as_a_boolean_and_read_from_its_text() {
+    use classroom_api::types::WebRecordConfig;
+    let config = WebRecordConfig::new("https://example.com/record").with_publish_rtmp(true);
+    let sent = serde_json::to_value(&config).unwrap();
+    assert_eq!(sent["publishRtmp"], serde_json::json!(true));
+    for (wire, expected) in [
+        (r#""true""#, Some(true)),
+        (r#""false""#, Some(false)),
+        ("true", Some(true)),
+        ("null", None),
+    ] {
+        let text = format!(r#"{{"rootUrl":"https://example.com/record","publishRtmp":{wire}}}"#);
+        let read: WebRecordConfig = serde_json::from_str(&text).unwrap();
+        assert_eq!(read.publish_rtmp, expected, "{wire}");
+    }
+    let absent: WebRecordConfig =
+        serde_json::from_str(r#"{"rootUrl":"https://example.com/record"}"#).unwrap();
+    assert_eq!(absent.publish_rtmp, None);
+    for wire in [r#""yes""#, "1"] {
+        let text = format!(r#"{{"rootUrl":"https://example.com/record","publishRtmp":{wire}}}"#);
+        let err = serde_json::from_str::<WebRecordConfig>(&text).unwrap_err();
+        assert!(
+            err.to_string().contains("\"true\" or \"false\""),
+            "{wire}: {err}"
+        );
+    }
+}

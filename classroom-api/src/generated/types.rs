@@ -5695,8 +5695,13 @@ pub struct WebRecordConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// A boolean that a document example sends as the string "true" or "false"; both forms are accepted, send the boolean.
-    #[serde(rename = "publishRtmp", default, skip_serializing_if = "Option::is_none")]
-    pub publish_rtmp: Option<serde_json::Value>,
+    #[serde(
+        rename = "publishRtmp",
+        deserialize_with = "crate::runtime::flexible_bool_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub publish_rtmp: Option<bool>,
     /// true pauses the recording right after the task starts (the page is opened and rendered, but no slice files are made); false (default) starts recording at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onhold: Option<bool>,
@@ -5752,7 +5757,7 @@ impl WebRecordConfig {
     }
     /// Sets `publishRtmp`.
     #[must_use]
-    pub fn with_publish_rtmp(mut self, value: serde_json::Value) -> Self {
+    pub fn with_publish_rtmp(mut self, value: bool) -> Self {
         self.publish_rtmp = Some(value);
         self
     }
