@@ -885,3 +885,18 @@ fn user_uuid_properties(
         }
     }
 }
+
+#[test]
+fn poll_choices_admit_the_tables_objects_and_the_examples_integers() {
+    for (schema, instance) in [
+        ("PollAnswer", json!({"selectIndex": [{"index": 1}, 2]})),
+        ("PollAnswerExtra", json!({"selectIndex": [{"index": 1}, 2]})),
+    ] {
+        let at = json!({"$ref": format!("#/components/schemas/{schema}")});
+        assert_eq!(errors(&at, &instance), Vec::<String>::new(), "{schema}");
+        assert!(
+            !errors(&at, &json!({"selectIndex": [true]})).is_empty(),
+            "{schema}: a boolean is no choice"
+        );
+    }
+}

@@ -1327,9 +1327,9 @@ pub struct PollAnswer {
     /// Poll ID, as the example places it.
     #[serde(rename = "pollId", default, skip_serializing_if = "Option::is_none")]
     pub poll_id: Option<String>,
-    /// Indexes of the chosen options, as the example places them.
+    /// The chosen options, as the example places them.
     #[serde(rename = "selectIndex", default, skip_serializing_if = "Option::is_none")]
-    pub select_index: Option<Vec<i64>>,
+    pub select_index: Option<Vec<serde_json::Value>>,
 }
 
 impl PollAnswer {
@@ -1359,7 +1359,7 @@ impl PollAnswer {
     }
     /// Sets `selectIndex`.
     #[must_use]
-    pub fn with_select_index(mut self, value: Vec<i64>) -> Self {
+    pub fn with_select_index(mut self, value: Vec<serde_json::Value>) -> Self {
         self.select_index = Some(value);
         self
     }
@@ -1378,9 +1378,9 @@ pub struct PollAnswerExtra {
     /// Poll ID.
     #[serde(rename = "pollId", default, skip_serializing_if = "Option::is_none")]
     pub poll_id: Option<String>,
-    /// Indexes of the chosen options (Object[] in the table, integers in the example).
+    /// The chosen options (Object[] in the tables, integer indexes in the examples).
     #[serde(rename = "selectIndex", default, skip_serializing_if = "Option::is_none")]
-    pub select_index: Option<Vec<i64>>,
+    pub select_index: Option<Vec<serde_json::Value>>,
 }
 
 impl PollAnswerExtra {
@@ -1403,7 +1403,7 @@ impl PollAnswerExtra {
     }
     /// Sets `selectIndex`.
     #[must_use]
-    pub fn with_select_index(mut self, value: Vec<i64>) -> Self {
+    pub fn with_select_index(mut self, value: Vec<serde_json::Value>) -> Self {
         self.select_index = Some(value);
         self
     }
