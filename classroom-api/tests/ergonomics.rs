@@ -681,3 +681,39 @@ fn publish_rtmp_is_sent_as_a_boolean_and_read_from_its_text() {
         );
     }
 }
+
+#[tokio::test]
+async fn numbers_with_a_zero_fraction_decode_as_integers_and_others_do_not() {
+    let server = MockServer::start().await;
+    let integral = user_fixture()
+        .replace("1658126805245", "1658126805245.0")
+        .replace("1658126782174", "1658126782174.0");
+    assert_ne!(integral, user_fixture());
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u-1"
+        )))
+        .respond_with(json(200, &integral))
+        .mount(&server)
+        .await;
+    let fractional = user_fixture().replace("1658126782174", "1658126782174.5");
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u-2"
+        )))
+        .respond_with(json(200, &fractional))
+        .mount(&server)
+        .await;
+    let c = client(&server.uri());
+    let user = c.get_user("room-1", "u-1").await.unwrap();
+    assert_eq!(user.update_time, Some(1_658_126_782_174));
+    let err = c.get_user("room-1", "u-2").await.unwrap_err();
+    let Error::Decode(decode) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        decode.reason.contains("1658126782174.5"),
+        "{}",
+        decode.reason
+    );
+}

@@ -232,6 +232,11 @@ fn field_tokens(p: &Paths<'_>, f: &Field) -> TokenStream {
             Some("crate::runtime::flexible_bool"),
             Some("crate::runtime::flexible_bool_opt"),
         ),
+        // JSON Schema's `integer` admits a number with a zero fraction (`1.0`); so does the SDK.
+        TypeRef::Integer => (
+            Some("crate::runtime::integer"),
+            Some("crate::runtime::integer_opt"),
+        ),
         _ => (None, None),
     };
     if f.optional() {
