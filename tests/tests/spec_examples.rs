@@ -900,3 +900,13 @@ fn poll_choices_admit_the_tables_objects_and_the_examples_integers() {
         );
     }
 }
+
+#[test]
+fn integers_admit_a_zero_fraction_as_the_sdk_reads_them() {
+    let user = json!({"$ref": "#/components/schemas/User"});
+    assert_eq!(
+        errors(&user, &json!({"updateTime": 1_658_126_782_174.0})),
+        Vec::<String>::new()
+    );
+    assert!(!errors(&user, &json!({"updateTime": 1_658_126_782_174.5})).is_empty());
+}
