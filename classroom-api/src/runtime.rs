@@ -241,6 +241,118 @@ pub(crate) fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>
     }
 }
 
+/// `deserialize_with` for a required integer, which may come as a number with a zero fraction
+/// (`1700000000000.0`), as JSON Schema's `integer` admits; any other fraction is an error.
+#[allow(
+    dead_code,
+    reason = "called by generated code only when the spec has a required integer"
+)]
+pub(crate) fn integer<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = i64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer (a zero fraction is allowed)")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            // -2^63 is exact as an f64; 2^63 is the first value past i64::MAX.
+            const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+            if v.fract() == 0.0 && (-LIMIT..LIMIT).contains(&v) {
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    reason = "v is integral and inside the i64 range, checked above"
+                )]
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_value(de::Unexpected::Float(v), &self))
+            }
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// `deserialize_with` for an optional integer; see [`integer`].
+#[allow(
+    dead_code,
+    reason = "called by generated code only when the spec has an optional integer"
+)]
+pub(crate) fn integer_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    struct Opt;
+    impl<'de> Visitor<'de> for Opt {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("null or an integer (a zero fraction is allowed)")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            integer(d).map(Some)
+        }
+    }
+    d.deserialize_option(Opt)
+}
+
+/// `deserialize_with` for a required boolean that may come as the string `"true"` or `"false"`.
+#[allow(
+    dead_code,
+    reason = "called by generated code only when the spec has a required flexible boolean"
+)]
+pub(crate) fn flexible_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a boolean, or the string \"true\" or \"false\"")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+            match v {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+            }
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// `deserialize_with` for an optional boolean that may come as the string `"true"` or `"false"`.
+#[allow(
+    dead_code,
+    reason = "called by generated code only when the spec has an optional flexible boolean"
+)]
+pub(crate) fn flexible_bool_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    struct Opt;
+    impl<'de> Visitor<'de> for Opt {
+        type Value = Option<bool>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("null, a boolean, or the string \"true\" or \"false\"")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            flexible_bool(d).map(Some)
+        }
+    }
+    d.deserialize_option(Opt)
+}
+
 /// The member `key` of a JSON object as a string, numbers written out.
 pub(crate) fn field_string(value: &serde_json::Value, key: &str) -> Option<String> {
     match value.get(key)? {

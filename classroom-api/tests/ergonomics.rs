@@ -655,3 +655,68 @@ fn a_requests_debug_shows_header_names_not_values() {
     );
     assert!(!shown.contains("secret-value"), "{shown}");
 }
+
+#[test]
+fn publish_rtmp_is_sent_as_a_boolean_and_read_from_its_text() {
+    use classroom_api::types::WebRecordConfig;
+    let config = WebRecordConfig::new("https://example.com/record").with_publish_rtmp(true);
+    let sent = serde_json::to_value(&config).unwrap();
+    assert_eq!(sent["publishRtmp"], serde_json::json!(true));
+    for (wire, expected) in [
+        (r#""true""#, Some(true)),
+        (r#""false""#, Some(false)),
+        ("true", Some(true)),
+        ("null", None),
+    ] {
+        let text = format!(r#"{{"rootUrl":"https://example.com/record","publishRtmp":{wire}}}"#);
+        let read: WebRecordConfig = serde_json::from_str(&text).unwrap();
+        assert_eq!(read.publish_rtmp, expected, "{wire}");
+    }
+    let absent: WebRecordConfig =
+        serde_json::from_str(r#"{"rootUrl":"https://example.com/record"}"#).unwrap();
+    assert_eq!(absent.publish_rtmp, None);
+    for wire in [r#""yes""#, "1"] {
+        let text = format!(r#"{{"rootUrl":"https://example.com/record","publishRtmp":{wire}}}"#);
+        let err = serde_json::from_str::<WebRecordConfig>(&text).unwrap_err();
+        assert!(
+            err.to_string().contains("\"true\" or \"false\""),
+            "{wire}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn numbers_with_a_zero_fraction_decode_as_integers_and_others_do_not() {
+    let server = MockServer::start().await;
+    let integral = user_fixture()
+        .replace("1658126805245", "1658126805245.0")
+        .replace("1658126782174", "1658126782174.0");
+    assert_ne!(integral, user_fixture());
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u-1"
+        )))
+        .respond_with(json(200, &integral))
+        .mount(&server)
+        .await;
+    let fractional = user_fixture().replace("1658126782174", "1658126782174.5");
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/cn/edu/apps/{APP_ID}/v2/rooms/room-1/users/u-2"
+        )))
+        .respond_with(json(200, &fractional))
+        .mount(&server)
+        .await;
+    let c = client(&server.uri());
+    let user = c.get_user("room-1", "u-1").await.unwrap();
+    assert_eq!(user.update_time, Some(1_658_126_782_174));
+    let err = c.get_user("room-1", "u-2").await.unwrap_err();
+    let Error::Decode(decode) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        decode.reason.contains("1658126782174.5"),
+        "{}",
+        decode.reason
+    );
+}

@@ -420,10 +420,11 @@ fn quiz_and_poll_examples_are_typed() {
     let WidgetEvent::Poll(PollEvent::Vote(vote)) = view(5) else {
         panic!("{:?}", view(5))
     };
-    assert_eq!(vote.select_index, Some(vec![1, 2, 4]));
+    let chosen = Some(vec![json!(1), json!(2), json!(4)]);
+    assert_eq!(vote.select_index, chosen);
     assert_eq!(
         vote.extra.unwrap().select_index,
-        Some(vec![1, 2, 4]),
+        chosen,
         "both places hold the choice"
     );
 
@@ -478,8 +479,19 @@ fn quiz_and_poll_in_the_tables_forms() {
     };
     assert_eq!(
         (vote.poll_id.as_deref(), vote.select_index),
-        (Some("p1"), Some(vec![0]))
+        (Some("p1"), Some(vec![json!(0)]))
     );
+    // The tables type selectIndex Object[]: objects are choices too.
+    let vote = view(json!({"widgetUuid": "poll",
+        "changeProperties": {"extra": {"pollId": "p2", "selectIndex": [{"index": 1}, 2]}},
+        "cause": {"pollId": "p2", "action": 3}}))
+    .unwrap();
+    let WidgetEvent::Poll(PollEvent::Vote(vote)) = vote else {
+        panic!("{vote:?}")
+    };
+    let choices = Some(vec![json!({"index": 1}), json!(2)]);
+    assert_eq!(vote.select_index, choices);
+    assert_eq!(vote.extra.unwrap().select_index, choices);
     // The English tables' string cause.
     let started =
         view(json!({"widgetUuid": "poll", "changeProperties": {"extra.mode": 1}, "cause": "1"}))

@@ -152,7 +152,7 @@ impl Paths<'_> {
             TypeRef::String => quote!(String),
             TypeRef::Integer => quote!(i64),
             TypeRef::Number => quote!(f64),
-            TypeRef::Boolean => quote!(bool),
+            TypeRef::Boolean | TypeRef::FlexibleBoolean => quote!(bool),
             TypeRef::Json => quote!(serde_json::Value),
             TypeRef::Object => quote!(serde_json::Map<String, serde_json::Value>),
             TypeRef::Named(n) if Some(n.as_str()) == self.event_union => {
@@ -223,20 +223,34 @@ fn field_tokens(p: &Paths<'_>, f: &Field) -> TokenStream {
         let j = &f.json_name;
         quote!(rename = #j,)
     });
-    let one_or_many = matches!(f.ty, TypeRef::OneOrMany(_));
+    let (with_one, with_opt) = match f.ty {
+        TypeRef::OneOrMany(_) => (
+            Some("crate::runtime::one_or_many"),
+            Some("crate::runtime::one_or_many_opt"),
+        ),
+        TypeRef::FlexibleBoolean => (
+            Some("crate::runtime::flexible_bool"),
+            Some("crate::runtime::flexible_bool_opt"),
+        ),
+        // JSON Schema's `integer` admits a number with a zero fraction (`1.0`); so does the SDK.
+        TypeRef::Integer => (
+            Some("crate::runtime::integer"),
+            Some("crate::runtime::integer_opt"),
+        ),
+        _ => (None, None),
+    };
     if f.optional() {
         let skip = (!f.required).then(|| quote!(skip_serializing_if = "Option::is_none"));
-        let with =
-            one_or_many.then(|| quote!(deserialize_with = "crate::runtime::one_or_many_opt",));
+        let with = with_opt.map(|w| quote!(deserialize_with = #w,));
         quote! {
             #d
             #[serde(#rename #with default, #skip)]
             pub #name: Option<#ty>,
         }
-    } else if one_or_many {
+    } else if let Some(w) = with_one {
         quote! {
             #d
-            #[serde(#rename deserialize_with = "crate::runtime::one_or_many")]
+            #[serde(#rename deserialize_with = #w)]
             pub #name: #ty,
         }
     } else {
@@ -868,7 +882,7 @@ fn example_value(p: &Paths<'_>, t: &TypeRef, name: &str) -> String {
         ),
         TypeRef::Integer => "1".into(),
         TypeRef::Number => "1.0".into(),
-        TypeRef::Boolean => "true".into(),
+        TypeRef::Boolean | TypeRef::FlexibleBoolean => "true".into(),
         other => {
             let _ = p;
             format!("{name}_value({other:?})")

@@ -59,6 +59,9 @@ pub enum TypeRef {
     /// `Vec<T>` on the Rust side; the wire carries an array of `T` or a single `T`
     /// (`anyOf: [{type: array, items: T}, T]`).
     OneOrMany(Box<TypeRef>),
+    /// `bool` on the Rust side, sent as a boolean; the wire may also carry the string `"true"` or
+    /// `"false"` (`anyOf: [{type: boolean}, {type: string, enum: ['true', 'false']}]`).
+    FlexibleBoolean,
 }
 
 /// A generated named type.
@@ -987,6 +990,11 @@ impl<'a> ModelBuilder<'a> {
                 _ => TypeRef::Object,
             },
             _ if self.is_struct_like(schema) => self.define(hint, schema, pointer),
+            SchemaKind::AnyOf { any_of: members } | SchemaKind::OneOf { one_of: members }
+                if is_flexible_boolean(members) =>
+            {
+                TypeRef::FlexibleBoolean
+            }
             SchemaKind::AnyOf { any_of: members } | SchemaKind::OneOf { one_of: members } => self
                 .one_or_many(members, pointer, hint)
                 .unwrap_or(TypeRef::Json),
@@ -1853,4 +1861,23 @@ fn constraints_of(schema: &Schema) -> Constraints {
         _ => {}
     }
     c
+}
+
+/// `[{type: boolean}, {type: string, enum: [...]}]` (in either order), the string's values all
+/// `"true"` or `"false"`: a boolean that may come as its text.
+fn is_flexible_boolean(members: &[ReferenceOr<Schema>]) -> bool {
+    let [ReferenceOr::Item(a), ReferenceOr::Item(b)] = members else {
+        return false;
+    };
+    let boolean = |s: &Schema| matches!(s.schema_kind, SchemaKind::Type(Type::Boolean(_)));
+    let text = |s: &Schema| match &s.schema_kind {
+        SchemaKind::Type(Type::String(t)) => {
+            !t.enumeration.is_empty()
+                && t.enumeration
+                    .iter()
+                    .all(|v| matches!(v.as_deref(), Some("true" | "false")))
+        }
+        _ => false,
+    };
+    (boolean(a) && text(b)) || (text(a) && boolean(b))
 }

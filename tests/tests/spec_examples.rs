@@ -818,3 +818,95 @@ fn no_scalar_reads_as_a_boolean_to_yaml_1_1_tools() {
         .collect();
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+#[test]
+fn user_uuids_in_request_bodies_are_user_ids() {
+    let mut seen = BTreeSet::new();
+    let mut found = Vec::new();
+    for (path, method, op) in operations(spec()) {
+        if let Some(body) = op.pointer("/requestBody/content/application~1json/schema") {
+            user_uuid_properties(body, &format!("{method} {path}"), &mut seen, &mut found);
+        }
+    }
+    assert!(
+        found.iter().any(|(at, _)| at.ends_with("/ownerUserUuid")),
+        "{found:?}"
+    );
+    let wrong: Vec<_> = found
+        .iter()
+        .filter(|(_, schema)| schema["$ref"] != "#/components/schemas/UserUuid")
+        .map(|(at, _)| at)
+        .collect();
+    assert!(wrong.is_empty(), "not a UserUuid: {wrong:?}");
+}
+
+/// Collects every property named `userUuid` or `...UserUuid` reachable from `schema`.
+fn user_uuid_properties(
+    schema: &Value,
+    at: &str,
+    seen: &mut BTreeSet<String>,
+    found: &mut Vec<(String, Value)>,
+) {
+    let Some(map) = schema.as_object() else {
+        return;
+    };
+    if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+        if seen.insert(reference.to_owned()) {
+            let target = spec()
+                .pointer(reference.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("{at}: {reference}"));
+            user_uuid_properties(target, reference, seen, found);
+        }
+        return;
+    }
+    if let Some(properties) = map.get("properties").and_then(Value::as_object) {
+        for (name, property) in properties {
+            let here = format!("{at}/properties/{name}");
+            if name == "userUuid" || name.ends_with("UserUuid") {
+                found.push((here.clone(), property.clone()));
+            }
+            user_uuid_properties(property, &here, seen, found);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(child) = map.get(key) {
+            user_uuid_properties(child, &format!("{at}/{key}"), seen, found);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        for (i, child) in map
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            user_uuid_properties(child, &format!("{at}/{key}/{i}"), seen, found);
+        }
+    }
+}
+
+#[test]
+fn poll_choices_admit_the_tables_objects_and_the_examples_integers() {
+    for (schema, instance) in [
+        ("PollAnswer", json!({"selectIndex": [{"index": 1}, 2]})),
+        ("PollAnswerExtra", json!({"selectIndex": [{"index": 1}, 2]})),
+    ] {
+        let at = json!({"$ref": format!("#/components/schemas/{schema}")});
+        assert_eq!(errors(&at, &instance), Vec::<String>::new(), "{schema}");
+        assert!(
+            !errors(&at, &json!({"selectIndex": [true]})).is_empty(),
+            "{schema}: a boolean is no choice"
+        );
+    }
+}
+
+#[test]
+fn integers_admit_a_zero_fraction_as_the_sdk_reads_them() {
+    let user = json!({"$ref": "#/components/schemas/User"});
+    assert_eq!(
+        errors(&user, &json!({"updateTime": 1_658_126_782_174.0})),
+        Vec::<String>::new()
+    );
+    assert!(!errors(&user, &json!({"updateTime": 1_658_126_782_174.5})).is_empty());
+}

@@ -10,8 +10,10 @@ pub struct Event {
     #[serde(rename = "roomUuid")]
     pub room_uuid: String,
     /// Sequence number of the event, unique in a classroom and increasing, which orders the events.
+    #[serde(deserialize_with = "crate::runtime::integer")]
     pub sequence: i64,
     /// Version number.
+    #[serde(deserialize_with = "crate::runtime::integer")]
     pub version: i64,
     /// A user as events name it (operator, fromUser).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -255,13 +255,27 @@ impl CreateRoomRequest {
 #[non_exhaustive]
 pub struct DefaultStream {
     /// Whether the stream is enabled, 0 or 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub state: Option<i64>,
     /// Whether the video is enabled, 0 or 1.
-    #[serde(rename = "videoState", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "videoState",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub video_state: Option<i64>,
     /// Whether the audio is enabled, 0 or 1.
-    #[serde(rename = "audioState", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "audioState",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub audio_state: Option<i64>,
 }
 
@@ -500,11 +514,13 @@ impl Default for EasemobImWidget {
 #[non_exhaustive]
 pub struct ErrorEnvelope {
     /// Business status code, non-zero; see x-error-codes.
+    #[serde(deserialize_with = "crate::runtime::integer")]
     pub code: i64,
     /// Error message, for example "Room not exists!".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg: Option<String>,
     /// Current Unix timestamp of the server, UTC, in milliseconds.
+    #[serde(deserialize_with = "crate::runtime::integer")]
     pub ts: i64,
 }
 
@@ -530,10 +546,18 @@ impl ErrorEnvelope {
 #[non_exhaustive]
 pub struct EventPage {
     /// Total number of events (in the examples, not in the tables).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<i64>,
     /// Number of events in this batch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub count: Option<i64>,
     /// The events of this batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -973,7 +997,12 @@ impl Default for HandsUpEventData {
 #[non_exhaustive]
 pub struct HandsUpProcess {
     /// Maximum number of users on stage.
-    #[serde(rename = "maxAccept", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxAccept",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_accept: Option<i64>,
     /// Who goes on stage by default: "audience" puts students on stage, "" (the default, and the cloud classroom's) or leaving it out does not (English reference 2026-01-19).
     #[serde(
@@ -1071,7 +1100,11 @@ pub struct KickDirty {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::KickState>,
     /// Duration of a temporary kick in seconds, counted from the kick; only used when state is 1. After it the user is not kicked any more. Without it the user is kicked for good.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub duration: Option<i64>,
 }
 
@@ -1327,9 +1360,9 @@ pub struct PollAnswer {
     /// Poll ID, as the example places it.
     #[serde(rename = "pollId", default, skip_serializing_if = "Option::is_none")]
     pub poll_id: Option<String>,
-    /// Indexes of the chosen options, as the example places them.
+    /// The chosen options, as the example places them.
     #[serde(rename = "selectIndex", default, skip_serializing_if = "Option::is_none")]
-    pub select_index: Option<Vec<i64>>,
+    pub select_index: Option<Vec<serde_json::Value>>,
 }
 
 impl PollAnswer {
@@ -1359,7 +1392,7 @@ impl PollAnswer {
     }
     /// Sets `selectIndex`.
     #[must_use]
-    pub fn with_select_index(mut self, value: Vec<i64>) -> Self {
+    pub fn with_select_index(mut self, value: Vec<serde_json::Value>) -> Self {
         self.select_index = Some(value);
         self
     }
@@ -1378,9 +1411,9 @@ pub struct PollAnswerExtra {
     /// Poll ID.
     #[serde(rename = "pollId", default, skip_serializing_if = "Option::is_none")]
     pub poll_id: Option<String>,
-    /// Indexes of the chosen options (Object[] in the table, integers in the example).
+    /// The chosen options (Object[] in the tables, integer indexes in the examples).
     #[serde(rename = "selectIndex", default, skip_serializing_if = "Option::is_none")]
-    pub select_index: Option<Vec<i64>>,
+    pub select_index: Option<Vec<serde_json::Value>>,
 }
 
 impl PollAnswerExtra {
@@ -1403,7 +1436,7 @@ impl PollAnswerExtra {
     }
     /// Sets `selectIndex`.
     #[must_use]
-    pub fn with_select_index(mut self, value: Vec<i64>) -> Self {
+    pub fn with_select_index(mut self, value: Vec<serde_json::Value>) -> Self {
         self.select_index = Some(value);
         self
     }
@@ -1648,7 +1681,11 @@ impl std::fmt::Display for PollMode {
 #[non_exhaustive]
 pub struct PollOptionResult {
     /// Number of students who chose the option.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub num: Option<i64>,
     /// Share of the students who chose the option.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1976,7 +2013,12 @@ impl std::fmt::Display for PollingState {
 #[non_exhaustive]
 pub struct PopupQuizAnswer {
     /// Time of the last submission, Unix timestamp in milliseconds.
-    #[serde(rename = "lastCommitTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "lastCommitTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_commit_time: Option<i64>,
     /// Question ID.
     #[serde(rename = "popupQuizId", default, skip_serializing_if = "Option::is_none")]
@@ -2116,10 +2158,20 @@ impl Default for PopupQuizEnded {
 #[non_exhaustive]
 pub struct PopupQuizEndedExtra {
     /// Number of students who answered.
-    #[serde(rename = "selectedCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "selectedCount",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub selected_count: Option<i64>,
     /// Number of students who answered correctly.
-    #[serde(rename = "correctCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "correctCount",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub correct_count: Option<i64>,
     /// State of a pop-up quiz question.
     #[serde(rename = "answerState", default, skip_serializing_if = "Option::is_none")]
@@ -2132,7 +2184,12 @@ pub struct PopupQuizEndedExtra {
     )]
     pub average_accuracy: Option<f64>,
     /// Number of students who answered this question.
-    #[serde(rename = "totalCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalCount",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_count: Option<i64>,
 }
 
@@ -2238,7 +2295,12 @@ pub struct PopupQuizStartedExtra {
     #[serde(rename = "correctItems", default, skip_serializing_if = "Option::is_none")]
     pub correct_items: Option<Vec<serde_json::Value>>,
     /// Number of students who answered correctly.
-    #[serde(rename = "correctCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "correctCount",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub correct_count: Option<i64>,
     /// State of a pop-up quiz question.
     #[serde(rename = "answerState", default, skip_serializing_if = "Option::is_none")]
@@ -2246,6 +2308,7 @@ pub struct PopupQuizStartedExtra {
     /// Time the question was received, Unix timestamp in milliseconds.
     #[serde(
         rename = "receiveQuestionTime",
+        deserialize_with = "crate::runtime::integer_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -2261,7 +2324,12 @@ pub struct PopupQuizStartedExtra {
     )]
     pub average_accuracy: Option<f64>,
     /// Number of students who answered.
-    #[serde(rename = "totalCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalCount",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_count: Option<i64>,
     /// All options of the question (Object[] in the table, strings in the example).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2379,10 +2447,20 @@ impl Default for PopupQuizSummary {
 #[non_exhaustive]
 pub struct PopupQuizSummaryExtra {
     /// Number of students who answered.
-    #[serde(rename = "selectedCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "selectedCount",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub selected_count: Option<i64>,
     /// Number of students who answered correctly.
-    #[serde(rename = "correctCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "correctCount",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub correct_count: Option<i64>,
     /// Rate of correct answers.
     #[serde(
@@ -2392,7 +2470,12 @@ pub struct PopupQuizSummaryExtra {
     )]
     pub average_accuracy: Option<f64>,
     /// Number of students who answered this question.
-    #[serde(rename = "totalCount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "totalCount",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_count: Option<i64>,
 }
 
@@ -2526,7 +2609,11 @@ pub struct PublicResource {
     #[serde(rename = "resourceName", default, skip_serializing_if = "Option::is_none")]
     pub resource_name: Option<String>,
     /// Size of the resource in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub size: Option<i64>,
     /// Address of the resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2620,6 +2707,7 @@ pub struct PutResourceRequest {
     #[serde(rename = "resourceName", default, skip_serializing_if = "Option::is_none")]
     pub resource_name: Option<String>,
     /// Size of the resource in bytes.
+    #[serde(deserialize_with = "crate::runtime::integer")]
     pub size: i64,
     /// Extension of the resource. The English document announces a list of values, but the list was lost from the text; any string is accepted.
     pub ext: String,
@@ -2781,10 +2869,20 @@ pub struct Recording {
     #[serde(rename = "recordId", default, skip_serializing_if = "Option::is_none")]
     pub record_id: Option<String>,
     /// Start time, UTC Unix timestamp in milliseconds.
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<i64>,
     /// End time, UTC Unix timestamp in milliseconds.
-    #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub end_time: Option<i64>,
     /// resourceId of the Agora Cloud Recording service.
     #[serde(rename = "resourceId", default, skip_serializing_if = "Option::is_none")]
@@ -2823,7 +2921,11 @@ pub struct Recording {
     #[serde(rename = "nextId", default, skip_serializing_if = "Option::is_none")]
     pub next_id: Option<String>,
     /// Total number of recordings, where the table places it (inside each entry). The example has it beside list (RecordingPage.total).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<i64>,
 }
 
@@ -3117,10 +3219,18 @@ impl std::str::FromStr for RecordingMode {
 #[non_exhaustive]
 pub struct RecordingPage {
     /// Total number of recordings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<i64>,
     /// Number of recordings in this batch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub count: Option<i64>,
     /// The recordings of this batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3330,7 +3440,12 @@ pub struct RecordingStateEventData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::RecordingEventState>,
     /// Start time of the recording, UTC Unix timestamp in milliseconds; once started.
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<i64>,
     /// CDN pull addresses of a recording, returned when it was started with publishRtmp true.
     #[serde(rename = "streamingUrl", default, skip_serializing_if = "Option::is_none")]
@@ -3414,7 +3529,12 @@ pub struct RecordingStateResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::RecordingState>,
     /// Start time of the recording, Unix timestamp in milliseconds.
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<i64>,
     /// CDN pull addresses of a recording, returned when it was started with publishRtmp true.
     #[serde(rename = "streamingUrl", default, skip_serializing_if = "Option::is_none")]
@@ -3848,10 +3968,19 @@ pub struct RewardDetail {
     #[serde(rename = "userUuid", default, skip_serializing_if = "Option::is_none")]
     pub user_uuid: Option<String>,
     /// Number of rewards changed.
-    #[serde(rename = "changedReward", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "changedReward",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub changed_reward: Option<i64>,
     /// Total number of rewards after the change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<i64>,
 }
 
@@ -3902,7 +4031,12 @@ pub struct RewardEventData {
     #[serde(rename = "rewardDetails", default, skip_serializing_if = "Option::is_none")]
     pub reward_details: Option<Vec<crate::types::RewardDetail>>,
     /// Time of the change, UTC Unix timestamp in milliseconds.
-    #[serde(rename = "updateTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "updateTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub update_time: Option<i64>,
 }
 
@@ -3946,7 +4080,11 @@ impl Default for RewardEventData {
 #[non_exhaustive]
 pub struct RoleConfig {
     /// Maximum number of users of this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limit: Option<i64>,
     /// The default stream of a user role; each state is 0 (disabled) or 1 (enabled).
     #[serde(rename = "defaultStream", default, skip_serializing_if = "Option::is_none")]
@@ -4028,7 +4166,12 @@ pub struct RoomInfo {
     #[serde(rename = "roomName", default, skip_serializing_if = "Option::is_none")]
     pub room_name: Option<String>,
     /// Creation time, Unix timestamp in milliseconds.
-    #[serde(rename = "createTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "createTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub create_time: Option<i64>,
     /// State of a classroom.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4375,19 +4518,43 @@ pub struct RoomInfoSchedule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::RoomState>,
     /// Start time, Unix timestamp in milliseconds.
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<i64>,
     /// End time, Unix timestamp in milliseconds.
-    #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub end_time: Option<i64>,
     /// Close time, Unix timestamp in milliseconds.
-    #[serde(rename = "closeTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "closeTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub close_time: Option<i64>,
     /// Duration of the class in seconds (in the example, not in the table).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub duration: Option<i64>,
     /// Close delay in seconds (in the example, not in the table).
-    #[serde(rename = "closeDelay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "closeDelay",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub close_delay: Option<i64>,
 }
 
@@ -4555,13 +4722,27 @@ impl Default for RoomProperties {
 #[non_exhaustive]
 pub struct RoomSchedule {
     /// Start time of the class, Unix timestamp in milliseconds; it cannot be updated.
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<i64>,
     /// Duration of the class in seconds. When duration and closeDelay are set, starting a recording sets maxRecordingHour to their sum rounded up to whole hours.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub duration: Option<i64>,
     /// Close delay in seconds. When the duration is over the class becomes ended (state 2) and users may still join and stay; when the close delay is over the classroom becomes closed (state 3) and every user is kicked out.
-    #[serde(rename = "closeDelay", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "closeDelay",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub close_delay: Option<i64>,
 }
 
@@ -4695,16 +4876,31 @@ impl std::fmt::Display for RoomState {
 #[non_exhaustive]
 pub struct RoomStateEventData {
     /// Start time of the classroom, UTC Unix timestamp in milliseconds; present once it has started.
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_time: Option<i64>,
     /// State of a classroom.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::RoomState>,
     /// End time of the class, UTC Unix timestamp in milliseconds; present once the state is 2 (ended). Only in the English reference of 2026-01-19.
-    #[serde(rename = "endTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "endTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub end_time: Option<i64>,
     /// Closing time of the classroom, UTC Unix timestamp in milliseconds; present once the state is 3 (closed). Only in the English reference of 2026-01-19.
-    #[serde(rename = "closeTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "closeTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub close_time: Option<i64>,
 }
 
@@ -4962,7 +5158,12 @@ pub struct SetRecordingStateRequest {
     )]
     pub web_record_config: Option<crate::types::WebRecordConfig>,
     /// Retry timeout in seconds; Flexible Classroom retries at most twice (the English document describes it as the time waited between tries). A recording that does not report ready in time is stopped and marked unready in the recording list.
-    #[serde(rename = "retryTimeout", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "retryTimeout",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retry_timeout: Option<i64>,
 }
 
@@ -5228,7 +5429,7 @@ pub struct UpdateWidgetRequest {
     /// Active state of a widget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::WidgetState>,
-    /// User who owns the widget; when set, the widget is deleted automatically after that user goes offline.
+    /// User uuid: the unique identifier of a user, also the RTM login user ID. At most 64 bytes from the 89 documented characters: a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,
     #[serde(rename = "ownerUserUuid", default, skip_serializing_if = "Option::is_none")]
     pub owner_user_uuid: Option<String>,
 }
@@ -5318,7 +5519,12 @@ pub struct User {
     #[serde(rename = "userProperties", default, skip_serializing_if = "Option::is_none")]
     pub user_properties: Option<serde_json::Map<String, serde_json::Value>>,
     /// Last update time, Unix timestamp in milliseconds.
-    #[serde(rename = "updateTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "updateTime",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub update_time: Option<i64>,
 }
 
@@ -5561,7 +5767,11 @@ impl std::fmt::Display for UserRole {
 #[non_exhaustive]
 pub struct UsersInOutEventData {
     /// Total number of users who entered and left.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<i64>,
     /// Users who entered the classroom; the English document lost the field list, so each user is any JSON object.
     #[serde(rename = "onlineUsers", default, skip_serializing_if = "Option::is_none")]
@@ -5695,29 +5905,55 @@ pub struct WebRecordConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// A boolean that a document example sends as the string "true" or "false"; both forms are accepted, send the boolean.
-    #[serde(rename = "publishRtmp", default, skip_serializing_if = "Option::is_none")]
-    pub publish_rtmp: Option<serde_json::Value>,
+    #[serde(
+        rename = "publishRtmp",
+        deserialize_with = "crate::runtime::flexible_bool_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub publish_rtmp: Option<bool>,
     /// true pauses the recording right after the task starts (the page is opened and rendered, but no slice files are made); false (default) starts recording at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onhold: Option<bool>,
     /// Bitrate of the output video in Kbps, 50 to 8000. Default 2000 when the output resolution is at least 1280 × 720, 1500 below it.
-    #[serde(rename = "videoBitrate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "videoBitrate",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub video_bitrate: Option<i64>,
     /// Frame rate of the output video in fps, 5 to 60, default 15.
-    #[serde(rename = "videoFps", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "videoFps",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub video_fps: Option<i64>,
     /// Sample rate, bitrate, encoding mode and channel count of the recorded audio.
     #[serde(rename = "audioProfile", default, skip_serializing_if = "Option::is_none")]
     pub audio_profile: Option<crate::types::AudioProfile>,
     /// Width of the output video in pixels, 480 to 1920, default 1280. videoWidth × videoHeight must not exceed 1920 × 1080.
-    #[serde(rename = "videoWidth", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "videoWidth",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub video_width: Option<i64>,
     /// Height of the output video in pixels, 480 to 1920, default 720. videoWidth × videoHeight must not exceed 1920 × 1080.
-    #[serde(rename = "videoHeight", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "videoHeight",
+        deserialize_with = "crate::runtime::integer_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub video_height: Option<i64>,
     /// Maximum recording time in hours, 1 to 720; the recording stops when it is reached. When the classroom has a duration and a close delay, it is their sum rounded up to whole hours (1800 s + 600 s gives 1 hour); without a duration it defaults to 2.
     #[serde(
         rename = "maxRecordingHour",
+        deserialize_with = "crate::runtime::integer_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -5752,7 +5988,7 @@ impl WebRecordConfig {
     }
     /// Sets `publishRtmp`.
     #[must_use]
-    pub fn with_publish_rtmp(mut self, value: serde_json::Value) -> Self {
+    pub fn with_publish_rtmp(mut self, value: bool) -> Self {
         self.publish_rtmp = Some(value);
         self
     }

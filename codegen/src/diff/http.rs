@@ -1480,6 +1480,7 @@ fn describe(t: &TypeRef) -> String {
         TypeRef::Integer => "integer".into(),
         TypeRef::Number => "number".into(),
         TypeRef::Boolean => "boolean".into(),
+        TypeRef::FlexibleBoolean => "boolean (or its text)".into(),
         TypeRef::Json => "any JSON".into(),
         TypeRef::Object => "object".into(),
         TypeRef::Named(n) => format!("`{n}`"),

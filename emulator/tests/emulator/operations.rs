@@ -751,7 +751,7 @@ async fn recordings_conflict_and_page_by_next_id() {
     let web = SetRecordingStateRequest::new()
         .with_mode(RecordingMode::Web)
         .with_web_record_config(
-            WebRecordConfig::new("https://example.com/record").with_publish_rtmp(json!("true")),
+            WebRecordConfig::new("https://example.com/record").with_publish_rtmp(true),
         )
         .with_retry_timeout(60);
     let started = client
@@ -1279,5 +1279,31 @@ fn the_spec_check_catches_wrong_bodies() {
             json!({"code": 0, "ts": 1, "data": {"nextId": 5}})
         ))
         .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn the_documented_start_recording_body_with_publish_rtmp_as_text_is_accepted() {
+    let (_emu, client) = start().await;
+    create(&client, "rec-doc").await;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/examples/setRecordingState.request.json"
+    );
+    let body: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
+    assert_eq!(body["webRecordConfig"]["publishRtmp"], json!("true"));
+    let data = client
+        .raw(
+            "PUT",
+            "/{region}/edu/apps/{appId}/v2/rooms/{roomUuid}/records/states/1",
+            &[("roomUuid", "rec-doc")],
+            Some(&body),
+        )
+        .await
+        .expect("the documented body starts a recording");
+    assert!(
+        data["streamingUrl"]["rtmp"].is_string(),
+        "publishRtmp \"true\" gives pull addresses: {data}"
     );
 }
