@@ -217,6 +217,8 @@ async fn run(command: Command) -> std::process::ExitCode {
                     return std::process::ExitCode::FAILURE;
                 }
             };
+            // Listening for Ctrl-C before the banner: an interrupt right after it is not missed.
+            let interrupted = interrupted();
             let banner = format!(
                 "Validating proxy listening on {}\n  upstream:  {}\n  recording: {}\nPress Ctrl-C to stop and print the summary.\n",
                 proxy.base_url(),
@@ -228,9 +230,7 @@ async fn run(command: Command) -> std::process::ExitCode {
             } else {
                 say(&banner);
             }
-            if let Err(e) = tokio::signal::ctrl_c().await {
-                eprintln!("error: cannot wait for Ctrl-C: {e}");
-            }
+            interrupted.await;
             let summary = proxy.shutdown().await;
             eprint!("{summary}");
             std::process::ExitCode::SUCCESS
@@ -254,6 +254,29 @@ async fn run(command: Command) -> std::process::ExitCode {
             }
             replay.shutdown().await;
             std::process::ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Ctrl-C from now on: on Unix the handler is installed when this is called, not when the future
+/// is first polled.
+fn interrupted() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+        async move {
+            match signal {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(e) => eprintln!("error: cannot wait for Ctrl-C: {e}"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            eprintln!("error: cannot wait for Ctrl-C: {e}");
         }
     }
 }
