@@ -244,10 +244,19 @@ impl Conformance {
     /// percent-encoded). Among the paths that match, a literal segment wins over a template, from
     /// the left, as OpenAPI says.
     pub fn match_operation(&self, method: &str, path: &str) -> Option<&SpecOperation> {
+        let template = self.matching_path(path)?;
+        self.operations
+            .iter()
+            .find(|op| op.template == template && op.method.eq_ignore_ascii_case(method))
+    }
+
+    /// The path template a request path reaches, whatever its method: the most literal of those
+    /// that match (a literal segment before a template, from the left). A method that path item
+    /// lacks is then no operation, even when a less literal template has it (a server answers 405).
+    fn matching_path(&self, path: &str) -> Option<&str> {
         let segments: Vec<&str> = path.split('/').skip(1).collect();
         self.operations
             .iter()
-            .filter(|op| op.method.eq_ignore_ascii_case(method))
             .filter(|op| {
                 op.segments.len() == segments.len()
                     && op.segments.iter().zip(&segments).all(|(s, v)| match s {
@@ -261,6 +270,7 @@ impl Conformance {
                     (acc << 1) | u128::from(matches!(s, Segment::Literal(_)))
                 })
             })
+            .map(|op| op.template.as_str())
     }
 
     /// The differences of a request from the spec. `body` is `None` when the request has none.
@@ -279,19 +289,17 @@ impl Conformance {
             expected,
         };
         let Some(op) = self.match_operation(method, path) else {
-            let methods: Vec<&str> = self
-                .operations
-                .iter()
-                .filter(|o| {
-                    o.segments.len() == path.split('/').skip(1).count()
-                        && self.match_operation(&o.method, path).map(|m| &m.id) == Some(&o.id)
-                })
-                .map(|o| o.method.as_str())
-                .collect();
-            let expected = if methods.is_empty() {
-                "one of the spec's paths".to_owned()
-            } else {
-                format!("one of the methods {methods:?} on this path")
+            let expected = match self.matching_path(path) {
+                None => "one of the spec's paths".to_owned(),
+                Some(template) => {
+                    let methods: Vec<&str> = self
+                        .operations
+                        .iter()
+                        .filter(|o| o.template == template)
+                        .map(|o| o.method.as_str())
+                        .collect();
+                    format!("one of the methods {methods:?} of {template}")
+                }
             };
             out.push(drift(
                 DriftKind::UnknownOperation,
@@ -800,6 +808,34 @@ mod tests {
             .match_operation("GET", "/cn/edu/apps/a/v2/rooms/r/widgets/poll/sequences")
             .map(|o| o.id.as_str());
         assert_eq!(op, Some("listPollEvents"));
+    }
+
+    #[test]
+    fn the_method_is_looked_up_on_the_most_literal_path_only() {
+        // A literal path item without PUT answers 405 to a PUT, though a template has one: the
+        // request is no operation, as for a validator or a mock built from the spec.
+        let spec = Conformance::from_yaml(
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  \
+             /r/{state}:\n    put: {operationId: setState, responses: {'200': {description: ok}}}\n  \
+             /r/1:\n    patch: {operationId: update, responses: {'200': {description: ok}}}\n",
+        )
+        .expect("spec");
+        assert_eq!(
+            spec.match_operation("PUT", "/r/0").map(|o| o.id.as_str()),
+            Some("setState")
+        );
+        assert_eq!(
+            spec.match_operation("PATCH", "/r/1").map(|o| o.id.as_str()),
+            Some("update")
+        );
+        assert!(spec.match_operation("PUT", "/r/1").is_none());
+        let drifts = spec.check_request("PUT", "/r/1", None);
+        assert_eq!(drifts[0].kind, DriftKind::UnknownOperation);
+        assert!(
+            drifts[0].expected.contains(r#"["PATCH"] of /r/1"#),
+            "{}",
+            drifts[0].expected
+        );
     }
 
     #[test]
