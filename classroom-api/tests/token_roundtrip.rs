@@ -659,6 +659,11 @@ fn secrets_stay_out_of_debug_output() {
     assert_eq!(token.to_string(), token.as_str());
     let parsed = format!("{:?}", AccessToken2::parse(token.as_str()).unwrap());
     assert!(!parsed.contains(token.as_str()), "{parsed}");
+    // Nor does the signing key derived from it.
+    let key = AccessToken2::signing_key(&c, 1_700_000_000, 42);
+    assert_eq!(format!("{key:?}"), "SigningKey(***)");
+    let key_hex: String = key.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    assert!(!format!("{key:#?}").contains(&key_hex[..8]));
     // Errors never carry the certificate either.
     let err = AppCertificate::new("5CFd2fd1755d40ecb72977518be15d3z").unwrap_err();
     assert!(!format!("{err:?} {err}").contains("5CFd2fd1755d40ecb72977518be15d3z"));

@@ -203,6 +203,39 @@ pub struct AccessToken2 {
     content: Vec<u8>,
 }
 
+/// A token's signing key (see [`AccessToken2::signing_key`]): 32 secret bytes.
+///
+/// Its `Debug` output is `SigningKey(***)`, and its memory is overwritten with
+/// zeros when it is dropped.
+pub struct SigningKey([u8; 32]);
+
+impl SigningKey {
+    /// The key's bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for SigningKey {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(***)")
+    }
+}
+
+impl Drop for SigningKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for SigningKey {}
+
 impl std::fmt::Debug for AccessToken2 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AccessToken2")
@@ -218,9 +251,15 @@ impl std::fmt::Debug for AccessToken2 {
 impl AccessToken2 {
     /// The signing key: HMAC-SHA256 keyed with `u32le(salt)` over
     /// HMAC-SHA256 keyed with `u32le(issue_ts)` over the certificate's ASCII.
-    pub fn signing_key(certificate: &AppCertificate, issue_ts: u32, salt: u32) -> [u8; 32] {
-        let first = super::hmac_sha256(&issue_ts.to_le_bytes(), &[certificate.as_bytes()]);
-        super::hmac_sha256(&salt.to_le_bytes(), &[&first])
+    ///
+    /// The key is as secret as the certificate: it signs any token of this
+    /// `issue_ts` and `salt`. Its `Debug` output hides it, and its memory (and
+    /// that of the intermediate key) is overwritten with zeros when dropped.
+    pub fn signing_key(certificate: &AppCertificate, issue_ts: u32, salt: u32) -> SigningKey {
+        let mut first = super::hmac_sha256(&issue_ts.to_le_bytes(), &[certificate.as_bytes()]);
+        let key = SigningKey(super::hmac_sha256(&salt.to_le_bytes(), &[&first]));
+        zeroize::Zeroize::zeroize(&mut first);
+        key
     }
 
     /// Builds a token carrying `services` (packed in service-type order; the
@@ -254,7 +293,7 @@ impl AccessToken2 {
         let signing_info = w.into_inner();
 
         let key = Self::signing_key(certificate, params.issue_ts, params.salt);
-        let signature = super::hmac_sha256(&key, &[&signing_info]);
+        let signature = super::hmac_sha256(key.as_bytes(), &[&signing_info]);
 
         let mut content = Writer::new();
         content.bytes("signature", &signature)?.raw(&signing_info);
@@ -358,7 +397,7 @@ impl AccessToken2 {
     /// Checks the signature against `certificate` (constant-time).
     pub fn verify(&self, certificate: &AppCertificate) -> Result<(), TokenError> {
         let key = Self::signing_key(certificate, self.issue_ts, self.salt);
-        if super::hmac_sha256_verify(&key, &[self.signing_info()], self.signature()) {
+        if super::hmac_sha256_verify(key.as_bytes(), &[self.signing_info()], self.signature()) {
             Ok(())
         } else {
             Err(TokenError::BadSignature)

@@ -131,7 +131,7 @@ mod builders;
 mod legacy;
 mod wire;
 
-pub use access_token2::{AccessToken2, Service};
+pub use access_token2::{AccessToken2, Service, SigningKey};
 pub use builders::{EducationTokenBuilder, RtmTokenBuilder};
 #[cfg(feature = "legacy-006")]
 #[cfg_attr(docsrs, doc(cfg(feature = "legacy-006")))]
