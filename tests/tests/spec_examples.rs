@@ -910,3 +910,40 @@ fn integers_admit_a_zero_fraction_as_the_sdk_reads_them() {
     );
     assert!(!errors(&user, &json!({"updateTime": 1_658_126_782_174.5})).is_empty());
 }
+
+#[test]
+fn web_page_recording_needs_a_web_record_config() {
+    let body = json!({"$ref": "#/components/schemas/SetRecordingStateRequest"});
+    for valid in [
+        json!({}),
+        json!({"retryTimeout": 5}),
+        json!({"mode": "web", "webRecordConfig": {"rootUrl": "https://school.test/record"}}),
+    ] {
+        assert_eq!(errors(&body, &valid), Vec::<String>::new(), "{valid}");
+    }
+    // The emulator, as the documents, answers 30400412 (rootUrl must not be empty).
+    for invalid in [
+        json!({"mode": "web"}),
+        json!({"mode": "web", "retryTimeout": 5}),
+        json!({"mode": "web", "webRecordConfig": {}}),
+        json!({"mode": "web", "webRecordConfig": {"rootUrl": ""}}),
+    ] {
+        assert!(!errors(&body, &invalid).is_empty(), "{invalid} is valid");
+    }
+}
+
+#[test]
+fn schedules_are_not_negative() {
+    let request = json!({"$ref": "#/components/schemas/CreateRoomRequest"});
+    let room = |schedule: Value| json!({"roomName": "r", "roomType": 4, "roomProperties": {"schedule": schedule}});
+    let zero = room(json!({"startTime": 0, "duration": 0, "closeDelay": 0}));
+    assert_eq!(errors(&request, &zero), Vec::<String>::new());
+    // The emulator, as the documents' seconds and timestamps, refuses them below zero.
+    for field in ["startTime", "duration", "closeDelay"] {
+        let negative = room(json!({ field: -1 }));
+        assert!(
+            !errors(&request, &negative).is_empty(),
+            "{negative} is valid"
+        );
+    }
+}
