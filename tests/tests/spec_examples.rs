@@ -947,3 +947,106 @@ fn schedules_are_not_negative() {
         );
     }
 }
+
+/// What the SDK reads leniently (each form below is one its decoders take, named beside it) is
+/// valid under the spec's own schemas, so that a validator, a mock server or a property tester
+/// that reads the spec alone accepts what the SDK accepts. Tightening the spec fails this test.
+#[test]
+fn what_the_sdk_tolerates_is_valid_under_the_spec() {
+    let schema = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let answer = |op: &str| {
+        operation(json_schema_spec(), op)["responses"]["200"]["content"]["application/json"]
+            ["schema"]
+            .clone()
+    };
+    let event = json!({"roomUuid": "r", "cmd": 1, "sequence": 3, "version": 1,
+                       "data": {"state": 1, "startTime": 1_700_000_000_000_i64}});
+    for (what, schema, instance) in [
+        // runtime::integer: a number with a zero fraction.
+        (
+            "integral float",
+            schema("User"),
+            json!({"updateTime": 1_658_126_782_174.0, "userUuid": "u"}),
+        ),
+        (
+            "integral float in an event",
+            schema("Event"),
+            json!({"roomUuid": "r", "cmd": 1, "sequence": 3.0, "version": 1.0,
+                   "data": {"state": 1, "startTime": 1_700_000_000_000.0}}),
+        ),
+        // Scalar: an integer enum as a float with a zero fraction; aliases as strings.
+        ("integral enum", schema("RoomState"), json!(2.0)),
+        ("role as a decimal string", schema("UserRole"), json!("1")),
+        ("role as a name", schema("UserRole"), json!("audience")),
+        ("role the server names", schema("UserRole"), json!("server")),
+        ("room type as a string", schema("RoomType"), json!("4")),
+        // runtime::flexible_bool: a boolean or its string.
+        (
+            "flexible boolean string",
+            schema("FlexibleBoolean"),
+            json!("true"),
+        ),
+        ("flexible boolean", schema("FlexibleBoolean"), json!(false)),
+        // EventBatch: pollAppEvents' data as an array or as one event.
+        (
+            "events as an array",
+            answer("pollAppEvents"),
+            json!({"code": 0, "ts": 1, "data": [event]}),
+        ),
+        (
+            "one event as data",
+            answer("pollAppEvents"),
+            json!({"code": 0, "ts": 1, "data": event}),
+        ),
+        // setRecordingState: streamingUrl beside code, no msg, no data (the example).
+        (
+            "streamingUrl beside code",
+            answer("setRecordingState"),
+            json!({"code": 0, "ts": 1, "streamingUrl": {"rtmp": "rtmp://cdn.test/a"}}),
+        ),
+        // listRecordings: nextId and total inside the entries, or beside list.
+        (
+            "page fields in entries",
+            answer("listRecordings"),
+            json!({"code": 0, "msg": "Success", "ts": 1, "data": {"list": [
+                {"recordId": "a", "nextId": "n1", "total": 3}]}}),
+        ),
+        (
+            "page fields beside list",
+            answer("listRecordings"),
+            json!({"code": 0, "ts": 1, "data": {"list": [], "nextId": null, "total": 0}}),
+        ),
+        // EventCause: an object in the Chinese tables, a string in the English ones.
+        ("cause as a string", schema("EventCause"), json!("quiz")),
+        (
+            "cause as an object",
+            schema("EventCause"),
+            json!({"popQuizId": "q", "action": 1}),
+        ),
+        // PollChoice: an index or an object.
+        (
+            "choice as an index",
+            schema("PollAnswer"),
+            json!({"selectIndex": [0, 2.0]}),
+        ),
+        (
+            "choice as an object",
+            schema("PollAnswer"),
+            json!({"selectIndex": [{"index": 1}]}),
+        ),
+        // operator and fromUser beside data and inside it.
+        (
+            "operator beside and inside data",
+            schema("Event"),
+            json!({"roomUuid": "", "cmd": 1110, "sequence": 1, "version": 1,
+                   "operator": {"userUuid": "server", "userName": "server", "role": "server"},
+                   "data": {"widgetUuid": "poll", "operator": {"role": 1}, "fromUser": {"role": "2"}}}),
+        ),
+    ] {
+        assert_eq!(
+            errors(&schema, &instance),
+            Vec::<String>::new(),
+            "{what}: {instance}"
+        );
+    }
+}
