@@ -6,7 +6,7 @@
    A negative case whose only broken part is one of those parameters is sent with the fixed,
    valid value, so the emulator rightly accepts it: that "schema-violating request accepted"
    is dropped.
-3. The stateful phase fills some path parameters without their schema, sending ids outside the
+3. Some phases (the stateful one mostly) fill path parameters without their schema, sending ids outside the
    documented set while calling the request schema-valid; the emulator rightly answers 400.
    That "schema-valid request rejected" is dropped only when a path id really breaks the spec's
    own id schema (the pattern and the 64-byte limit, read from spec/classroom.yaml).
