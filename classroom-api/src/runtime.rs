@@ -302,6 +302,36 @@ pub(crate) fn integer_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>
     d.deserialize_option(Opt)
 }
 
+/// One integer of a list, read as [`integer`] reads it.
+struct ListedInteger(i64);
+
+impl<'de> serde::Deserialize<'de> for ListedInteger {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        integer(d).map(ListedInteger)
+    }
+}
+
+/// `deserialize_with` for a required list of integers, each of which may come as a number with a
+/// zero fraction (`[1.0, 2]`); see [`integer`].
+#[allow(
+    dead_code,
+    reason = "called by generated code only when the spec has a required list of integers"
+)]
+pub(crate) fn integers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+    let items = <Vec<ListedInteger> as serde::Deserialize>::deserialize(d)?;
+    Ok(items.into_iter().map(|ListedInteger(v)| v).collect())
+}
+
+/// `deserialize_with` for an optional list of integers; see [`integers`].
+#[allow(
+    dead_code,
+    reason = "called by generated code only when the spec has an optional list of integers"
+)]
+pub(crate) fn integers_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
+    let items = <Option<Vec<ListedInteger>> as serde::Deserialize>::deserialize(d)?;
+    Ok(items.map(|items| items.into_iter().map(|ListedInteger(v)| v).collect()))
+}
+
 /// `deserialize_with` for a required boolean that may come as the string `"true"` or `"false"`.
 #[allow(
     dead_code,
@@ -368,5 +398,47 @@ pub(crate) fn field_i64(value: &serde_json::Value, key: &str) -> Option<i64> {
         serde_json::Value::Number(n) => n.as_i64(),
         serde_json::Value::String(s) => s.trim().parse().ok(),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    /// A type as the generator writes it for a required and an optional list of integers (the
+    /// `Scores` schema of the `integer-enums` fixture spec; see its snapshot).
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Scores {
+        #[serde(deserialize_with = "super::integers")]
+        points: Vec<i64>,
+        #[serde(default, deserialize_with = "super::integers_opt")]
+        ranks: Option<Vec<i64>>,
+    }
+
+    #[track_caller]
+    fn check(json: serde_json::Value, expected: Result<(Vec<i64>, Option<Vec<i64>>), &str>) {
+        let got = serde_json::from_value::<Scores>(json.clone())
+            .map(|s| (s.points, s.ranks))
+            .map_err(|e| e.to_string());
+        match (got, expected) {
+            (Ok(got), Ok(expected)) => assert_eq!(got, expected, "{json}"),
+            (Err(err), Err(part)) => assert!(err.contains(part), "{json}: {err}"),
+            (got, expected) => panic!("{json}: got {got:?}, expected {expected:?}"),
+        }
+    }
+
+    #[test]
+    fn lists_of_integers_take_a_zero_fraction_and_refuse_others() {
+        check(json!({"points": [1, 2.0]}), Ok((vec![1, 2], None)));
+        check(
+            json!({"points": [], "ranks": [1_700_000_000_000.0, -3]}),
+            Ok((vec![], Some(vec![1_700_000_000_000, -3]))),
+        );
+        check(json!({"points": [0], "ranks": null}), Ok((vec![0], None)));
+        check(json!({"points": [1.5]}), Err("1.5"));
+        check(json!({"points": [1], "ranks": [2, 0.25]}), Err("0.25"));
+        check(json!({"points": ["1"]}), Err("an integer"));
+        // What the generator wrote before (a plain Vec<i64>) refused the zero fraction.
+        assert!(serde_json::from_value::<Vec<i64>>(json!([2.0])).is_err());
     }
 }

@@ -720,3 +720,21 @@ async fn numbers_with_a_zero_fraction_decode_as_integers_and_others_do_not() {
         decode.reason
     );
 }
+
+#[test]
+fn integer_enums_take_a_zero_fraction_and_refuse_others() {
+    use classroom_api::types::{RoomState, UserRole};
+    let state: RoomState = serde_json::from_value(serde_json::json!(1.0)).unwrap();
+    assert_eq!(state, RoomState::Started);
+    let role: UserRole = serde_json::from_value(serde_json::json!(2.0)).unwrap();
+    assert_eq!(role, UserRole::Student);
+    let unknown: RoomState = serde_json::from_value(serde_json::json!(7.0)).unwrap();
+    assert_eq!(unknown, RoomState::Unknown(7));
+    for fractional in [serde_json::json!(1.5), serde_json::json!(-0.25)] {
+        let err = serde_json::from_value::<RoomState>(fractional.clone()).unwrap_err();
+        assert!(
+            err.to_string().contains("floating point"),
+            "{fractional}: {err}"
+        );
+    }
+}

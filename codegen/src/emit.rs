@@ -237,6 +237,10 @@ fn field_tokens(p: &Paths<'_>, f: &Field) -> TokenStream {
             Some("crate::runtime::integer"),
             Some("crate::runtime::integer_opt"),
         ),
+        TypeRef::Array(ref item) if **item == TypeRef::Integer => (
+            Some("crate::runtime::integers"),
+            Some("crate::runtime::integers_opt"),
+        ),
         _ => (None, None),
     };
     if f.optional() {

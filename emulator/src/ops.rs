@@ -86,8 +86,9 @@ impl Req {
 
     /// An integer query parameter; the spec's are all `format: int32`.
     fn int_query(&self, name: &str) -> Result<Option<i64>, Failure> {
-        match self.query.get(name).map(|s| s.trim()) {
-            None | Some("") => Ok(None),
+        // An empty value is no integer: the spec's query integers are left out, not empty.
+        match self.query.get(name).map(String::as_str) {
+            None => Ok(None),
             Some(s) => s.parse::<i32>().map(|n| Some(i64::from(n))).map_err(|_| {
                 Failure::bad_request(format!("{name} must be a 32-bit integer, got {s:?}"))
             }),
@@ -214,15 +215,16 @@ pub(crate) fn delete_room_properties(state: &mut State, req: &Req) -> Outcome {
 
 pub(crate) fn set_group_state(state: &mut State, req: &Req) -> Outcome {
     let target = req.state_param(&[0, 1])?;
-    // The body is optional in the spec: opening groups without one opens none.
-    let body: Option<SetGroupStateRequest> = if target == 1 {
-        Some(
-            req.body_opt()?
-                .unwrap_or_else(|| SetGroupStateRequest::new(Vec::new())),
-        )
-    } else {
-        None
-    };
+    // The body is optional in the spec: opening groups without one opens none. Closing them
+    // ignores the groups, once they are found to be what the spec describes.
+    let given: Option<SetGroupStateRequest> = req.body_opt()?;
+    for group in given.iter().flat_map(|b| &b.groups) {
+        for user in &group.users {
+            crate::routes::check_id("groups.users.userUuid", &user.user_uuid)?;
+        }
+    }
+    let body =
+        (target == 1).then(|| given.unwrap_or_else(|| SetGroupStateRequest::new(Vec::new())));
     let room = open_room(state, req)?;
     room.groups = body.map(|b| {
         b.groups

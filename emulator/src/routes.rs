@@ -2,7 +2,7 @@
 //! endpoints, and a 404/405 envelope for everything else.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::admin::{self, InjectEvents, JoinUser};
+use crate::conformance::{Conformance, DriftKind};
 use crate::faults::FaultRule;
 use crate::ops::{self, Req};
 use crate::reply::{Failure, Outcome, Success};
@@ -397,6 +398,9 @@ async fn run(app: &App, route: &Route, req: Request) -> Outcome {
         }
     }
     let body = read_json(body).await?;
+    if let Some(body) = &body {
+        refuse_mistyped(parts.method.as_str(), parts.uri.path(), body)?;
+    }
     let mut state = app.lock();
     let now = state.now();
     state.tick(now);
@@ -411,6 +415,35 @@ async fn run(app: &App, route: &Route, req: Request) -> Outcome {
     let outcome = (route.handler)(&mut state, &req);
     state.flush();
     outcome
+}
+
+/// Refuses a body with a value of another JSON type than the spec's: `null` where the schema is
+/// not `nullable`, an array for an object... The generated types the operations decode with
+/// would read a `null` member as left out, and an object from an array of its fields.
+fn refuse_mistyped(method: &str, path: &str, body: &Value) -> Result<(), Failure> {
+    static SPEC: OnceLock<Result<Conformance, String>> = OnceLock::new();
+    let spec = SPEC
+        .get_or_init(Conformance::builtin)
+        .as_ref()
+        .map_err(|e| {
+            Failure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                500,
+                format!("the compiled-in spec does not load: {e}"),
+            )
+        })?;
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mistyped = spec
+        .check_request(method, path, Some(&bytes))
+        .into_iter()
+        .find(|d| d.kind == DriftKind::TypeMismatch);
+    match mistyped {
+        Some(drift) => Err(Failure::bad_request(format!(
+            "the body at {:?} is {}, expected {}",
+            drift.pointer, drift.value, drift.expected
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The body as JSON; `None` when empty or `null`.

@@ -387,11 +387,8 @@ fn event_variants_have_distinct_cmds() {
             json!({"$ref": "#/components/schemas/EventEnvelope"}),
             "{name}: envelope first"
         );
-        assert_eq!(
-            parts[1]["required"],
-            json!(["cmd", "data"]),
-            "{name}: required"
-        );
+        // data is optional: the client reads a missing one as {} (what_the_sdk_tolerates...).
+        assert_eq!(parts[1]["required"], json!(["cmd"]), "{name}: required");
         let cmd = parts[1]["properties"]["cmd"]["enum"]
             .as_array()
             .unwrap_or_else(|| panic!("{name}: cmd enum"));
@@ -909,4 +906,150 @@ fn integers_admit_a_zero_fraction_as_the_sdk_reads_them() {
         Vec::<String>::new()
     );
     assert!(!errors(&user, &json!({"updateTime": 1_658_126_782_174.5})).is_empty());
+}
+
+#[test]
+fn web_page_recording_needs_a_web_record_config() {
+    let body = json!({"$ref": "#/components/schemas/SetRecordingStateRequest"});
+    for valid in [
+        json!({}),
+        json!({"retryTimeout": 5}),
+        json!({"mode": "web", "webRecordConfig": {"rootUrl": "https://school.test/record"}}),
+    ] {
+        assert_eq!(errors(&body, &valid), Vec::<String>::new(), "{valid}");
+    }
+    // The emulator, as the documents, answers 30400412 (rootUrl must not be empty).
+    for invalid in [
+        json!({"mode": "web"}),
+        json!({"mode": "web", "retryTimeout": 5}),
+        json!({"mode": "web", "webRecordConfig": {}}),
+        json!({"mode": "web", "webRecordConfig": {"rootUrl": ""}}),
+    ] {
+        assert!(!errors(&body, &invalid).is_empty(), "{invalid} is valid");
+    }
+}
+
+#[test]
+fn schedules_are_not_negative() {
+    let request = json!({"$ref": "#/components/schemas/CreateRoomRequest"});
+    let room = |schedule: Value| json!({"roomName": "r", "roomType": 4, "roomProperties": {"schedule": schedule}});
+    let zero = room(json!({"startTime": 0, "duration": 0, "closeDelay": 0}));
+    assert_eq!(errors(&request, &zero), Vec::<String>::new());
+    // The emulator, as the documents' seconds and timestamps, refuses them below zero.
+    for field in ["startTime", "duration", "closeDelay"] {
+        let negative = room(json!({ field: -1 }));
+        assert!(
+            !errors(&request, &negative).is_empty(),
+            "{negative} is valid"
+        );
+    }
+}
+
+/// What the SDK reads leniently (each form below is one its decoders take, named beside it) is
+/// valid under the spec's own schemas, so that a validator, a mock server or a property tester
+/// that reads the spec alone accepts what the SDK accepts. Tightening the spec fails this test.
+#[test]
+fn what_the_sdk_tolerates_is_valid_under_the_spec() {
+    let schema = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let answer = |op: &str| {
+        operation(json_schema_spec(), op)["responses"]["200"]["content"]["application/json"]
+            ["schema"]
+            .clone()
+    };
+    let event = json!({"roomUuid": "r", "cmd": 1, "sequence": 3, "version": 1,
+                       "data": {"state": 1, "startTime": 1_700_000_000_000_i64}});
+    for (what, schema, instance) in [
+        // runtime::integer: a number with a zero fraction.
+        (
+            "integral float",
+            schema("User"),
+            json!({"updateTime": 1_658_126_782_174.0, "userUuid": "u"}),
+        ),
+        (
+            "integral float in an event",
+            schema("Event"),
+            json!({"roomUuid": "r", "cmd": 1, "sequence": 3.0, "version": 1.0,
+                   "data": {"state": 1, "startTime": 1_700_000_000_000.0}}),
+        ),
+        // Scalar: an integer enum as a float with a zero fraction; aliases as strings.
+        ("integral enum", schema("RoomState"), json!(2.0)),
+        ("role as a decimal string", schema("UserRole"), json!("1")),
+        ("role as a name", schema("UserRole"), json!("audience")),
+        ("role the server names", schema("UserRole"), json!("server")),
+        ("room type as a string", schema("RoomType"), json!("4")),
+        // runtime::flexible_bool: a boolean or its string.
+        (
+            "flexible boolean string",
+            schema("FlexibleBoolean"),
+            json!("true"),
+        ),
+        ("flexible boolean", schema("FlexibleBoolean"), json!(false)),
+        // EventBatch: pollAppEvents' data as an array or as one event.
+        (
+            "events as an array",
+            answer("pollAppEvents"),
+            json!({"code": 0, "ts": 1, "data": [event]}),
+        ),
+        (
+            "one event as data",
+            answer("pollAppEvents"),
+            json!({"code": 0, "ts": 1, "data": event}),
+        ),
+        // setRecordingState: streamingUrl beside code, no msg, no data (the example).
+        (
+            "streamingUrl beside code",
+            answer("setRecordingState"),
+            json!({"code": 0, "ts": 1, "streamingUrl": {"rtmp": "rtmp://cdn.test/a"}}),
+        ),
+        // listRecordings: nextId and total inside the entries, or beside list.
+        (
+            "page fields in entries",
+            answer("listRecordings"),
+            json!({"code": 0, "msg": "Success", "ts": 1, "data": {"list": [
+                {"recordId": "a", "nextId": "n1", "total": 3}]}}),
+        ),
+        (
+            "page fields beside list",
+            answer("listRecordings"),
+            json!({"code": 0, "ts": 1, "data": {"list": [], "nextId": null, "total": 0}}),
+        ),
+        // EventCause: an object in the Chinese tables, a string in the English ones.
+        ("cause as a string", schema("EventCause"), json!("quiz")),
+        (
+            "cause as an object",
+            schema("EventCause"),
+            json!({"popQuizId": "q", "action": 1}),
+        ),
+        // PollChoice: an index or an object.
+        (
+            "choice as an index",
+            schema("PollAnswer"),
+            json!({"selectIndex": [0, 2.0]}),
+        ),
+        (
+            "choice as an object",
+            schema("PollAnswer"),
+            json!({"selectIndex": [{"index": 1}]}),
+        ),
+        // Event::from_json: a missing data reads as {}.
+        (
+            "event without data",
+            schema("Event"),
+            json!({"roomUuid": "r", "cmd": 3, "sequence": 4, "version": 1}),
+        ),
+        // operator and fromUser beside data and inside it.
+        (
+            "operator beside and inside data",
+            schema("Event"),
+            json!({"roomUuid": "", "cmd": 1110, "sequence": 1, "version": 1,
+                   "operator": {"userUuid": "server", "userName": "server", "role": "server"},
+                   "data": {"widgetUuid": "poll", "operator": {"role": 1}, "fromUser": {"role": "2"}}}),
+        ),
+    ] {
+        assert_eq!(
+            errors(&schema, &instance),
+            Vec::<String>::new(),
+            "{what}: {instance}"
+        );
+    }
 }

@@ -5143,7 +5143,7 @@ impl SetPropertiesRequest {
     }
 }
 
-/// Body of set recording state; stopping a recording needs no body.
+/// Body of set recording state; stopping a recording needs no body. Web page recording (mode web) needs webRecordConfig with its rootUrl (error 30400412 otherwise).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct SetRecordingStateRequest {

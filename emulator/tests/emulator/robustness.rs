@@ -437,8 +437,55 @@ async fn what_the_spec_rules_out_is_refused() {
             format!("{v1_room}/resources"),
             Some(r#"{"resourceUuids": ["a/b"]}"#),
         ),
+        // A query integer is not empty.
+        ("GET", format!("{room}/sequences?cmd="), None),
+        // A body of the spec's type: an object, not an array of its fields.
+        (
+            "PUT",
+            format!("{room}/extApps/app/properties"),
+            Some("[null, null]"),
+        ),
+        // Group members are user ids, whether groups open (1) or close (0).
+        (
+            "PUT",
+            format!("{room}/groups/states/1"),
+            Some(r#"{"groups": [{"users": [{"userUuid": "a/b"}]}]}"#),
+        ),
+        (
+            "PUT",
+            format!("{room}/groups/states/0"),
+            Some(r#"{"groups": [{"users": [{"userUuid": "\u00d7"}]}]}"#),
+        ),
         // An optional body is left out, not null.
         ("PUT", format!("{room}/records/states/1"), Some("null")),
+        // So is every optional member that the spec does not make nullable.
+        (
+            "PUT",
+            format!("{v1_room}/resources/r1"),
+            Some(
+                r#"{"resourceName": "r", "size": 1, "ext": "ppt", "url": "https://e.test/r", "conversion": null}"#,
+            ),
+        ),
+        (
+            "PUT",
+            format!("{room}/extApps/app/properties"),
+            Some(r#"{"common": {"state": null}}"#),
+        ),
+        (
+            "PUT",
+            format!("{room}/extApps/app/properties"),
+            Some(r#"{"common": null}"#),
+        ),
+        (
+            "PUT",
+            format!("{room}/extApps/app/properties"),
+            Some(r#"{"properties": null}"#),
+        ),
+        (
+            "PUT",
+            format!("{v1_room}/resources/r1"),
+            Some(r#"{"resourceName": null, "size": 1, "ext": "ppt", "url": "https://e.test/r"}"#),
+        ),
     ] {
         let (status, _, reply) = raw(&emu, method, &url, body).await;
         assert_eq!(
