@@ -170,8 +170,11 @@ fn ours(pair: &Pair) -> Result<Ours> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Theirs {
     breaking: bool,
-    /// The checks that failed, each with the release it needs (`major`, `minor`).
-    failed: Vec<(String, String)>,
+    /// How many failed checks need a major release, and how many a minor one.
+    major: usize,
+    minor: usize,
+    /// The checks that failed.
+    checks: Vec<String>,
 }
 
 fn check_tool(tool: &Path) -> Result<()> {
@@ -215,50 +218,54 @@ fn theirs(tool: &Path, base: &Path, head: &Path) -> Result<Theirs> {
     parse_theirs(&text, out.status.success())
 }
 
-/// Reads cargo-semver-checks' report: `--- failure CHECK: ... ---` per failed check, each with a
-/// `Bump:` line naming the release it needs (`major`/`minor`) when it gives one, and a closing
-/// `Summary` line. A run that failed without any failed check is an error, not a verdict.
+/// Reads cargo-semver-checks' report: a `--- failure CHECK: ... ---` block per failed check and a
+/// closing `Summary` line, `no semver update required` or `semver requires new major version:
+/// 2 major and 0 minor checks failed`. Breaking means a failed check that needs a major release.
+/// A report without its summary is an error, not a verdict.
 fn parse_theirs(text: &str, success: bool) -> Result<Theirs> {
-    let mut failed: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("--- failure ") {
-            let check = rest.split(':').next().unwrap_or(rest).trim().to_owned();
-            failed.push((check, String::new()));
-        } else if let Some(bump) = line.strip_prefix("Bump:")
-            && let Some(last) = failed.last_mut()
-        {
-            // "Bump: major (...)" or "requires new major version".
-            last.1 = bump.split_whitespace().next().unwrap_or("").to_owned();
-        }
-    }
-    let summary = text
+    let checks: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("--- failure "))
+        .map(|rest| rest.split(':').next().unwrap_or(rest).trim().to_owned())
+        .collect();
+    let Some(summary) = text
         .lines()
         .map(str::trim)
-        .find(|l| l.starts_with("Summary"))
-        .unwrap_or("");
-    for (_, bump) in &mut failed {
-        if bump.is_empty() {
-            // Without a per-check bump, the summary's release applies to all.
-            *bump = if summary.contains("new major version") {
-                "major".into()
-            } else if summary.contains("new minor version") {
-                "minor".into()
-            } else {
-                "unknown".into()
-            };
+        .find_map(|l| l.strip_prefix("Summary"))
+    else {
+        bail!("its report has no summary:\n{text}");
+    };
+    let (major, minor) = if summary.contains("no semver update required") {
+        (0, 0)
+    } else {
+        let words: Vec<&str> = summary.split_whitespace().collect();
+        let count = |kind: &str| {
+            words
+                .windows(2)
+                .filter(|w| w[1] == kind)
+                .find_map(|w| w[0].parse::<usize>().ok())
+        };
+        match (count("major"), count("minor")) {
+            (Some(major), Some(minor)) => (major, minor),
+            _ => bail!("its summary is not one this command reads: `Summary{summary}`"),
         }
+    };
+    if success && major > 0 {
+        bail!("it passed yet reports {major} major failures:\n{text}");
     }
-    if !success && failed.is_empty() {
-        bail!("it failed without reporting a failed check:\n{text}");
+    if major + minor != checks.len() {
+        bail!(
+            "its summary counts {} failed checks, its report lists {}:\n{text}",
+            major + minor,
+            checks.len()
+        );
     }
-    if success && !summary.is_empty() && summary.contains("major") && !summary.contains("0 major") {
-        bail!("it passed yet reports major failures:\n{text}");
-    }
-    let breaking = failed.iter().any(|(_, b)| b == "major")
-        || summary.contains("new major version")
-            && !failed.iter().all(|(_, b)| b == "minor" || b == "patch");
-    Ok(Theirs { breaking, failed })
+    Ok(Theirs {
+        breaking: major > 0,
+        major,
+        minor,
+        checks,
+    })
 }
 
 fn verdict(breaking: bool) -> &'static str {
@@ -394,16 +401,16 @@ fn render(rows: &[Row], known: &BTreeMap<String, Known>, o: &Outcome) -> String 
         } else {
             format!("{} ({})", verdict(r.ours.breaking), r.ours.rules.join(", "))
         };
-        let theirs = if r.theirs.failed.is_empty() {
+        let theirs = if r.theirs.checks.is_empty() {
             verdict(r.theirs.breaking).to_owned()
         } else {
-            let checks: Vec<String> = r
-                .theirs
-                .failed
-                .iter()
-                .map(|(c, b)| format!("{c}: {b}"))
-                .collect();
-            format!("{} ({})", verdict(r.theirs.breaking), checks.join(", "))
+            format!(
+                "{} ({} major, {} minor: {})",
+                verdict(r.theirs.breaking),
+                r.theirs.major,
+                r.theirs.minor,
+                r.theirs.checks.join(", ")
+            )
         };
         let agree = if r.ours.breaking == r.theirs.breaking {
             "yes"
@@ -738,21 +745,28 @@ mod tests {
 
     #[test]
     fn the_tools_report_is_read() {
-        let report = "     Parsing classroom-api v1.0.0 (current)\n\
+        let report = "    Checking <unknown> v1.0.0 -> v1.0.0 (no change; assume patch)\n\
             --- failure enum_variant_missing: pub enum variant removed or renamed ---\n\n\
             Description:\nA publicly-visible enum has at least one variant that is no longer available.\n\
-            \n     Summary semver requires new major version: 1 major and 0 minor checks failed\n";
+            --- failure type_method_marked_deprecated: method #[deprecated] added ---\n\
+            \n     Summary semver requires new major version: 1 major and 1 minor checks failed\n";
         let t = parse_theirs(report, false).unwrap();
-        assert!(t.breaking);
+        assert!(t.breaking && t.major == 1 && t.minor == 1);
         assert_eq!(
-            t.failed,
-            vec![("enum_variant_missing".to_owned(), "major".to_owned())]
+            t.checks,
+            ["enum_variant_missing", "type_method_marked_deprecated"]
         );
+        // Only a minor check failed: not breaking.
+        let minor = "--- failure type_method_marked_deprecated: method #[deprecated] added ---\n\
+            Summary semver requires new minor version: 0 major and 1 minor checks failed\n";
+        assert!(!parse_theirs(minor, false).unwrap().breaking);
         let clean = "     Summary no semver update required\n";
         let t = parse_theirs(clean, true).unwrap();
-        assert!(!t.breaking && t.failed.is_empty());
-        // A failed run with no failed check is no verdict.
+        assert!(!t.breaking && t.checks.is_empty());
+        // No summary, a count that does not match, or a pass with major failures: no verdict.
         assert!(parse_theirs("error: rustdoc format v99 is not supported", false).is_err());
+        assert!(parse_theirs(&report.replace("1 minor", "2 minor"), false).is_err());
+        assert!(parse_theirs(report, true).is_err());
     }
 
     fn row(pair: &str, ours: bool, theirs: bool) -> Row {
@@ -764,7 +778,9 @@ mod tests {
             },
             theirs: Theirs {
                 breaking: theirs,
-                failed: Vec::new(),
+                major: usize::from(theirs),
+                minor: 0,
+                checks: Vec::new(),
             },
         }
     }
