@@ -78,6 +78,11 @@ fn check(dir: &str) {
         "{dir}: fingerprints repeat"
     );
     assert_valid_sarif(dir, &report.to_sarif(ci(&[FailOn::Level(Level::Breaking)])));
+    assert_eq!(
+        Report::from_cache(&report.to_cache()).as_ref(),
+        Some(&report),
+        "{dir}: the cached report differs"
+    );
     insta::assert_snapshot!(format!("{dir}-markdown"), report.to_markdown());
     insta::assert_snapshot!(format!("{dir}-json"), report.to_json());
 }
@@ -113,6 +118,37 @@ fn sarif_errors(sarif: &str) -> Vec<String> {
         .iter_errors(&doc)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect()
+}
+
+#[test]
+fn a_cached_report_is_read_back_only_when_whole_and_known() {
+    let report = diff_fixture("operation-removed");
+    let text = report.to_cache();
+    assert_eq!(Report::from_cache(&text), Some(report.clone()));
+    // A rule this build does not know, or a cut file, is no report: the diff runs again.
+    let unknown = text.replace("\"operation-removed\"", "\"operation-vanished\"");
+    assert_ne!(unknown, text);
+    assert_eq!(Report::from_cache(&unknown), None);
+    assert_eq!(Report::from_cache(&text[..text.len() / 2]), None);
+    // Accept marks are applied after the cache, never stored in it.
+    let mut accepted = report.clone();
+    let file = AcceptFile::parse(
+        &format!(
+            "accept:\n  - fingerprint: {}\n    reason: on purpose\n",
+            report.changes[0].fingerprint
+        ),
+        "accept.yaml",
+    )
+    .unwrap();
+    accepted.accept(&file, Date::parse("2026-01-01").unwrap());
+    assert!(accepted.changes[0].accepted.is_some());
+    assert_eq!(Report::from_cache(&accepted.to_cache()), Some(report));
+    // The key names both sides by name and content.
+    let key = diff::report_key(("a", "x"), ("b", "y"));
+    assert_eq!(key, diff::report_key(("a", "x"), ("b", "y")));
+    assert_ne!(key, diff::report_key(("a", "x"), ("b", "z")));
+    assert_ne!(key, diff::report_key(("ax", ""), ("b", "y")));
+    assert_ne!(key, diff::report_key(("b", "y"), ("a", "x")));
 }
 
 #[test]

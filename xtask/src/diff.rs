@@ -3,11 +3,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use classroom_codegen::Spec;
-use classroom_codegen::diff::{self, AcceptFile, Ci, Date, FailOn, Level, SurfaceCache};
+use classroom_codegen::diff::{self, AcceptFile, Ci, Date, FailOn, Level, Report, SurfaceCache};
 
 use crate::{display_path, project_root};
 
@@ -39,7 +39,8 @@ pub struct Args {
     /// The day expiry dates are compared with [default: today, UTC], as YYYY-MM-DD.
     #[arg(long, value_name = "DATE")]
     today: Option<String>,
-    /// Generate and read both crates even when target/xtask-diff-cache/ holds them.
+    /// Load and compare both specs, and generate and read both crates, even when
+    /// target/xtask-diff-cache/ holds the report of the same pair or the crates.
     #[arg(long)]
     no_cache: bool,
 }
@@ -86,6 +87,7 @@ impl Gate {
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
+    let mut timings = Timings::from_env();
     let root = project_root();
     let base = match &args.base {
         Some(side) => read_side(&root, side)?,
@@ -103,24 +105,24 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             (text, format!("{SPEC} (working tree)"))
         }
     };
-    let load = |(text, name): &(String, String)| {
-        Spec::load(text, name).map_err(|e| anyhow::anyhow!("{e}"))
-    };
-    // Both specs load at once, one thread each.
-    let (base, head) = std::thread::scope(|scope| {
-        let b = scope.spawn(|| load(&base));
-        let h = load(&head);
-        (
-            b.join()
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("panicked"))),
-            h,
-        )
-    });
-    let base = base.context("the base spec does not load")?;
-    let head = head.context("the head spec does not load")?;
-    let mut report = match (args.no_cache, FileCache::new(&root)) {
-        (false, Some(cache)) => diff::diff_cached(&base, &head, &cache),
-        _ => diff::diff(&base, &head),
+    timings.lap("read both specs");
+    let cache = FileCache::new(&root).filter(|_| !args.no_cache);
+    // The same pair of specs seen before: its report, without loading either.
+    let key = diff::report_key((&base.1, &base.0), (&head.1, &head.0));
+    let cached = cache
+        .as_ref()
+        .and_then(|c| c.get(&key))
+        .and_then(|text| Report::from_cache(&text));
+    timings.lap("report cache lookup");
+    let mut report = match cached {
+        Some(report) => report,
+        None => {
+            let report = compare(&base, &head, cache.as_ref(), &mut timings)?;
+            if let Some(c) = &cache {
+                c.put(&key, &report.to_cache());
+            }
+            report
+        }
     };
     if let Some(accept) = read_accept(&root, args.accept.as_deref())? {
         let today = match &args.today {
@@ -131,6 +133,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         };
         report.accept(&accept, today);
     }
+    timings.lap("accept file");
     let gates: Vec<FailOn> = args.fail_on.iter().map(|g| g.to_fail_on()).collect();
     let ci = Ci {
         gates: &gates,
@@ -148,14 +151,46 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             Format::Changelog => report.to_changelog(),
         }
     );
-    // The two loaded specs are large trees that the process is about to give back whole; freeing
-    // them node by node takes a noticeable part of a run in a debug build.
-    std::mem::forget((base, head));
+    timings.lap("render and print");
+    timings.finish();
     Ok(if report.fails_on(&gates) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Loads both specs (at once, one thread each) and compares them.
+fn compare(
+    base: &(String, String),
+    head: &(String, String),
+    cache: Option<&FileCache>,
+    timings: &mut Timings,
+) -> Result<Report> {
+    let load = |(text, name): &(String, String)| {
+        Spec::load(text, name).map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    let (base, head) = std::thread::scope(|scope| {
+        let b = scope.spawn(|| load(base));
+        let h = load(head);
+        (
+            b.join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("panicked"))),
+            h,
+        )
+    });
+    let base = base.context("the base spec does not load")?;
+    let head = head.context("the head spec does not load")?;
+    timings.lap("load both specs (parallel)");
+    let report = match cache {
+        Some(cache) => diff::diff_cached(&base, &head, cache),
+        None => diff::diff(&base, &head),
+    };
+    timings.lap("diff (surfaces and HTTP walk)");
+    // The two loaded specs are large trees that the process is about to give back whole; freeing
+    // them node by node takes a noticeable part of a run in a debug build.
+    std::mem::forget((base, head));
+    Ok(report)
 }
 
 /// The accept file: `--accept FILE`, else `spec/diff-accept.yaml` when it exists.
@@ -179,9 +214,10 @@ fn read_accept(root: &Path, path: Option<&Path>) -> Result<Option<AcceptFile>> {
     Ok(Some(file))
 }
 
-/// The Rust side of specs seen before, in `target/xtask-diff-cache/<build>/`: one file per spec
-/// content, in a folder per build of this program, so that a changed generator never reads what
-/// an older one wrote.
+/// The Rust side of specs seen before, and the reports of pairs seen before, in
+/// `target/xtask-diff-cache/<build>/`: one file per spec content (per pair's names and contents),
+/// in a folder per build of this program, so that a changed generator or diff never reads what an
+/// older one wrote.
 struct FileCache {
     dir: PathBuf,
 }
@@ -275,4 +311,42 @@ fn git(root: &Path, args: &[&str]) -> Result<String> {
         );
     }
     String::from_utf8(out.stdout).context("git printed something that is not UTF-8")
+}
+
+/// Phase timings on stderr when `XTASK_TIMINGS` is set: where a run's time goes.
+struct Timings {
+    on: bool,
+    start: Instant,
+    last: Instant,
+}
+
+impl Timings {
+    fn from_env() -> Timings {
+        let now = Instant::now();
+        Timings {
+            on: std::env::var_os("XTASK_TIMINGS").is_some(),
+            start: now,
+            last: now,
+        }
+    }
+
+    fn lap(&mut self, phase: &str) {
+        let now = Instant::now();
+        if self.on {
+            eprintln!(
+                "timing: {:>7.1} ms  {phase}",
+                (now - self.last).as_secs_f64() * 1e3
+            );
+        }
+        self.last = now;
+    }
+
+    fn finish(&self) {
+        if self.on {
+            eprintln!(
+                "timing: {:>7.1} ms  total in main's diff::run",
+                self.start.elapsed().as_secs_f64() * 1e3
+            );
+        }
+    }
 }

@@ -1,11 +1,13 @@
 //! Project tasks: `cargo xtask codegen [--check] [--spec PATH] [--out DIR]`,
 //! `cargo xtask docs-check [DOC ...] [--format text|markdown|json]`, `cargo xtask bench`,
-//! `cargo xtask diff [--base REV|FILE] [--head REV|FILE] [--format F] [--fail-on GATE,..] [--accept FILE]`.
+//! `cargo xtask diff [--base REV|FILE] [--head REV|FILE] [--format F] [--fail-on GATE,..] [--accept FILE]`,
+//! `cargo xtask diff-semver-check [--filter TEXT] [--tool PATH]`.
 
 mod bench;
 mod codegen;
 mod diff;
 mod docs_check;
+mod semver_check;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,6 +32,8 @@ enum Command {
     DocsCheck(docs_check::Args),
     /// Explain what changed between two specs, for HTTP clients and for the Rust crate.
     Diff(diff::Args),
+    /// Compare the diff's Rust verdict on every fixture pair with cargo-semver-checks'.
+    DiffSemverCheck(semver_check::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args),
         Command::DocsCheck(args) => docs_check::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::DiffSemverCheck(args) => semver_check::run(&args),
     };
     match result {
         Ok(code) => code,

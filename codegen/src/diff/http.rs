@@ -14,7 +14,7 @@ use crate::model::{EnumDef, EnumValue, Field, Operation, Param, StructDef, TypeD
 use crate::yaml::escape_token;
 
 /// Which spec a pointer belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     /// The old spec (what is removed is found there).

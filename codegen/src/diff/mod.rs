@@ -100,7 +100,7 @@ mod surface;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Spec;
 pub use accept::{
@@ -111,7 +111,7 @@ use http::{Anchor, Found, Note};
 use surface::{Delta, Surface};
 
 /// How much a change matters to HTTP clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Existing clients keep working.
@@ -140,7 +140,7 @@ impl fmt::Display for Level {
 }
 
 /// A semver bump of `classroom-api`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Bump {
     /// Nothing changed.
@@ -257,15 +257,20 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
 
+/// A rule's id, `&'static str`: one of [`RULES`]. (Named, so that the derived `Deserialize` of
+/// [`Change`] sees no borrowed lifetime and reads the id through `rule_id`.)
+pub type RuleId = &'static str;
+
 /// One change between the two specs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// A stable id of this change (16 hex digits), from its rule and pointer (for `rust-api-changed`,
     /// its Rust item): the same change has the same fingerprint in every run and every format, and
     /// `spec/diff-accept.yaml` can name it.
     pub fingerprint: String,
     /// The stable rule id (see [`RULES`]).
-    pub rule: &'static str,
+    #[serde(deserialize_with = "rule_id")]
+    pub rule: RuleId,
     /// The rule's level.
     pub level: Level,
     /// The `operationId` the change was found under (`None` for events, error codes, security and
@@ -290,6 +295,8 @@ pub struct Change {
     /// The release this change alone needs.
     pub bump: Bump,
     /// Set when the accept file accepts the change: it is reported, but fails no `--fail-on`.
+    /// Not read back by [`Report::from_cache`]: a cached report is the diff before the accept file.
+    #[serde(skip_deserializing)]
     pub accepted: Option<Accepted>,
 }
 
@@ -330,7 +337,7 @@ impl Change {
 }
 
 /// Every change between two specs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// The base spec's name.
     pub base: String,
@@ -340,6 +347,7 @@ pub struct Report {
     /// Rust-only changes.
     pub changes: Vec<Change>,
     /// Entries of the accept file that expired or name no change (see [`Report::accept`]).
+    #[serde(skip_deserializing)]
     pub accept_problems: Vec<AcceptProblem>,
 }
 
@@ -439,6 +447,47 @@ impl Report {
     pub fn to_changelog(&self) -> String {
         render::changelog(self)
     }
+
+    /// The report as [`Report::from_cache`] reads it back, for a [`SurfaceCache`] under
+    /// [`report_key`]. Accept marks and problems are not kept: store a report before
+    /// [`Report::accept`].
+    pub fn to_cache(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A report back from [`Report::to_cache`]; `None` for anything else (an unknown rule id
+    /// included).
+    pub fn from_cache(text: &str) -> Option<Report> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+/// The cache key of the report of two specs, each given by its name and text: the same pair
+/// gives the same report, so a repeated run (another `--format`, the same change reviewed again)
+/// neither loads nor compares the specs.
+pub fn report_key(base: (&str, &str), head: (&str, &str)) -> String {
+    let mut text = String::with_capacity(base.1.len() + head.1.len() + 64);
+    for (name, body) in [base, head] {
+        text.push_str(&name.len().to_string());
+        text.push(':');
+        text.push_str(name);
+        text.push_str(&body.len().to_string());
+        text.push(':');
+        text.push_str(body);
+    }
+    format!(
+        "report-{}-{}",
+        env!("CARGO_PKG_VERSION"),
+        content_key(&text)
+    )
+}
+
+/// A rule id read back: one of [`RULES`].
+fn rule_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let id = String::deserialize(d)?;
+    rule(&id)
+        .map(|r| r.id)
+        .ok_or_else(|| serde::de::Error::custom(format!("`{id}` is not a rule")))
 }
 
 /// Where [`diff_cached`] keeps the public Rust API of a spec's generated crate between runs.
