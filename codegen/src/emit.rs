@@ -1638,6 +1638,17 @@ fn error_codes_file(model: &Model) -> TokenStream {
         let vn = ident(&c.name);
         quote!(Self::#vn)
     });
+    // Without documented codes, a one-arm `match` would be clippy's `match_single_binding`.
+    let from_code_body = if codes.is_empty() {
+        quote!(Self::Unknown(UnknownCode::new(code)))
+    } else {
+        quote! {
+            match code {
+                #(#from_code)*
+                other => Self::Unknown(UnknownCode::new(other)),
+            }
+        }
+    };
     quote! {
         //! The business error codes of the API (the envelope's `code`).
 
@@ -1667,10 +1678,7 @@ fn error_codes_file(model: &Model) -> TokenStream {
 
             /// The variant for a numeric code.
             pub fn from_code(code: i64) -> Self {
-                match code {
-                    #(#from_code)*
-                    other => Self::Unknown(UnknownCode::new(other)),
-                }
+                #from_code_body
             }
 
             /// The HTTP status the server answers with, as documented.
