@@ -218,6 +218,7 @@ fn types_file(model: &Model) -> TokenStream {
 fn field_tokens(p: &Paths<'_>, f: &Field) -> TokenStream {
     let name = ident(&f.rust_name);
     let ty = p.ty(&f.ty);
+    let ty = if f.boxed { quote!(Box<#ty>) } else { ty };
     let d = doc_or(&f.doc, &format!("`{}`.", f.json_name));
     let rename = (f.rust_name != f.json_name).then(|| {
         let j = &f.json_name;
@@ -278,10 +279,13 @@ fn setter_tokens(
     field: &syn::Ident,
     wire_name: &str,
     ty: &TypeRef,
+    boxed: bool,
 ) -> TokenStream {
     let (t, is_string) = arg_type(p, ty);
     let value = if is_string {
         quote!(value.into())
+    } else if boxed {
+        quote!(Box::new(value))
     } else {
         quote!(value)
     };
@@ -310,6 +314,8 @@ fn struct_tokens(p: &Paths<'_>, s: &StructDef) -> TokenStream {
         let n = ident(&f.rust_name);
         if f.optional() {
             quote!(#n: None)
+        } else if f.boxed {
+            quote!(#n: Box::new(#n))
         } else if matches!(f.ty, TypeRef::String) {
             quote!(#n: #n.into())
         } else {
@@ -318,7 +324,14 @@ fn struct_tokens(p: &Paths<'_>, s: &StructDef) -> TokenStream {
     });
     let setters = s.fields.iter().filter(|f| f.optional()).map(|f| {
         let setter = format_ident!("with_{}", f.rust_name.trim_end_matches('_'));
-        setter_tokens(p, &setter, &ident(&f.rust_name), &f.json_name, &f.ty)
+        setter_tokens(
+            p,
+            &setter,
+            &ident(&f.rust_name),
+            &f.json_name,
+            &f.ty,
+            f.boxed,
+        )
     });
     let new_doc = if required.is_empty() {
         " Creates a value with every field unset.".to_owned()
@@ -858,6 +871,7 @@ fn query_struct(p: &Paths<'_>, op: &Operation) -> Option<TokenStream> {
             &ident(&q.rust_name),
             &q.name,
             &q.ty,
+            false,
         )
     });
     Some(quote! {

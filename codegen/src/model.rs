@@ -111,6 +111,9 @@ pub struct Field {
     pub nullable: bool,
     /// Doc text.
     pub doc: String,
+    /// Held in a `Box`: the field's type contains its own struct again by value (directly, or
+    /// through other structs' fields), which would give the struct an infinite size.
+    pub boxed: bool,
 }
 
 impl Field {
@@ -441,6 +444,7 @@ pub(crate) fn build(api: &OpenAPI) -> Result<Model, Vec<Diagnostic>> {
         diags: Vec::new(),
         types: BTreeMap::new(),
         skip: BTreeSet::new(),
+        defining: Vec::new(),
     };
     let model = b.run();
     if b.diags.is_empty() {
@@ -456,6 +460,9 @@ struct ModelBuilder<'a> {
     types: BTreeMap<String, TypeDef>,
     /// Component schemas not generated as types (envelopes, event variants).
     skip: BTreeSet<String>,
+    /// Pointers of the schemas being defined, innermost last: an inline schema met again while
+    /// it is being defined refers to itself.
+    defining: Vec<String>,
 }
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
@@ -549,6 +556,7 @@ impl<'a> ModelBuilder<'a> {
         if let Some(events) = &mut events {
             fold_envelope_fields(events, &self.types);
         }
+        box_recursive_fields(&mut self.types);
         Model {
             title: api.info.title.clone(),
             version: api.info.version.clone(),
@@ -666,6 +674,9 @@ impl<'a> ModelBuilder<'a> {
     }
 
     fn is_struct_like(&self, schema: &Schema) -> bool {
+        if wrapped_ref(schema).is_some() {
+            return false;
+        }
         match &schema.schema_kind {
             SchemaKind::Type(Type::Object(o)) => !o.properties.is_empty(),
             SchemaKind::AllOf { .. } => true,
@@ -834,6 +845,14 @@ impl<'a> ModelBuilder<'a> {
         if !self.is_struct_like(schema) {
             return self.inline_type(schema, pointer, name);
         }
+        if self.defining.iter().any(|p| p == pointer) {
+            self.diag(
+                pointer,
+                "an inline schema contains itself",
+                Some("move it to components/schemas and `$ref` it"),
+            );
+            return TypeRef::Json;
+        }
         // Reserve the name first so recursive references terminate.
         self.types.insert(
             rust_name.clone(),
@@ -844,6 +863,7 @@ impl<'a> ModelBuilder<'a> {
                 fields: Vec::new(),
             }),
         );
+        self.defining.push(pointer.to_owned());
         let merged = self.merged(schema, pointer, 0);
         let mut fields = Vec::new();
         let mut seen = BTreeSet::new();
@@ -866,6 +886,7 @@ impl<'a> ModelBuilder<'a> {
                 required: merged.required.contains(json_name),
                 nullable,
                 doc,
+                boxed: false,
             });
         }
         for r in &merged.required {
@@ -877,6 +898,7 @@ impl<'a> ModelBuilder<'a> {
                 );
             }
         }
+        self.defining.pop();
         self.types.insert(
             rust_name.clone(),
             TypeDef::Struct(StructDef {
@@ -909,6 +931,25 @@ impl<'a> ModelBuilder<'a> {
                     })
                     .unwrap_or_default();
                 (ty, nullable, doc)
+            }
+            ReferenceOr::Item(s) if wrapped_ref(s).is_some() => {
+                let reference = wrapped_ref(s).unwrap_or_default();
+                let ty = self.type_of_ref(reference, pointer);
+                let (nullable, doc) = self
+                    .component(reference)
+                    .map(|(_, r)| {
+                        (
+                            r.schema_data.nullable,
+                            r.schema_data.description.clone().unwrap_or_default(),
+                        )
+                    })
+                    .unwrap_or_default();
+                let own = s.schema_data.description.clone().unwrap_or_default();
+                (
+                    ty,
+                    nullable || s.schema_data.nullable,
+                    if own.is_empty() { doc } else { own },
+                )
             }
             ReferenceOr::Item(s) => {
                 let ty = if self.is_struct_like(s) || self.enum_def(hint, s, pointer).is_some() {
@@ -956,6 +997,9 @@ impl<'a> ModelBuilder<'a> {
 
     /// The type of a schema that is not itself a named struct or enum.
     fn inline_type(&mut self, schema: &'a Schema, pointer: &str, hint: &str) -> TypeRef {
+        if let Some(reference) = wrapped_ref(schema) {
+            return self.type_of_ref(reference, pointer);
+        }
         match &schema.schema_kind {
             SchemaKind::Type(Type::String(_)) => TypeRef::String,
             SchemaKind::Type(Type::Integer(_)) => TypeRef::Integer,
@@ -1149,6 +1193,7 @@ impl<'a> ModelBuilder<'a> {
                             required: merged.required.contains(json_name),
                             nullable,
                             doc,
+                            boxed: false,
                         });
                     }
                     envelope_fields = Some(fields);
@@ -1880,4 +1925,69 @@ fn is_flexible_boolean(members: &[ReferenceOr<Schema>]) -> bool {
         _ => false,
     };
     (boolean(a) && text(b)) || (text(a) && boolean(b))
+}
+
+/// The `$ref` of a one-member wrapper (`allOf`, `oneOf` or `anyOf` of one `$ref`, without
+/// properties of its own), written to give a reference its own `description` or `nullable`.
+fn wrapped_ref(schema: &Schema) -> Option<&str> {
+    let members = match &schema.schema_kind {
+        SchemaKind::AllOf { all_of: m }
+        | SchemaKind::OneOf { one_of: m }
+        | SchemaKind::AnyOf { any_of: m } => m,
+        _ => return None,
+    };
+    match members.as_slice() {
+        [ReferenceOr::Reference { reference }] => Some(reference.as_str()),
+        _ => None,
+    }
+}
+
+/// Boxes every struct field whose type holds, by value (not through a `Vec` or a map), a struct
+/// that holds the field's own struct again by value: without the box the struct would have an
+/// infinite size. Every such edge of a cycle is boxed, so the choice does not depend on order.
+fn box_recursive_fields(types: &mut BTreeMap<String, TypeDef>) {
+    let by_value = |t: &TypeRef| match t {
+        TypeRef::Named(n) => Some(n.clone()),
+        _ => None,
+    };
+    let edges: BTreeMap<String, Vec<String>> = types
+        .iter()
+        .filter_map(|(name, t)| match t {
+            TypeDef::Struct(s) => Some((
+                name.clone(),
+                s.fields.iter().filter_map(|f| by_value(&f.ty)).collect(),
+            )),
+            TypeDef::Enum(_) => None,
+        })
+        .collect();
+    let reaches = |from: &str, to: &str| {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![from.to_owned()];
+        while let Some(n) = stack.pop() {
+            if n == to {
+                return true;
+            }
+            if seen.insert(n.clone()) {
+                stack.extend(edges.get(&n).into_iter().flatten().cloned());
+            }
+        }
+        false
+    };
+    let mut boxed = Vec::new();
+    for (name, t) in types.iter() {
+        if let TypeDef::Struct(s) = t {
+            for (i, f) in s.fields.iter().enumerate() {
+                if let Some(target) = by_value(&f.ty)
+                    && reaches(&target, name)
+                {
+                    boxed.push((name.clone(), i));
+                }
+            }
+        }
+    }
+    for (name, i) in boxed {
+        if let Some(TypeDef::Struct(s)) = types.get_mut(&name) {
+            s.fields[i].boxed = true;
+        }
+    }
 }
