@@ -399,21 +399,46 @@ pub struct SecurityScheme {
     pub location: String,
 }
 
-/// Rust keywords that cannot be field or method names.
+/// Rust keywords, strict and reserved (edition 2024), that cannot be field or method names; a
+/// `_` is appended (`type_`). Raw identifiers are not used: `self`, `Self`, `super` and `crate`
+/// cannot be raw.
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else", "enum",
-    "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
-    "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
-    "try", "type", "unsafe", "use", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
+
+/// A wire name as ASCII words for case conversion: ASCII letters and digits are kept, every other
+/// letter or digit becomes a word of its own (`é` → ` u00e9 `, so that `café` and `cafe` stay
+/// apart), anything else separates words. A name with no letter or digit is spelled by its
+/// characters (`_` → `u005f`), and the empty name is `empty`.
+fn ascii_words(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if c.is_alphanumeric() {
+            out.push_str(&format!(" u{:04x} ", u32::from(c)));
+        } else {
+            out.push(' ');
+        }
+    }
+    if !out.trim().is_empty() {
+        out
+    } else if name.is_empty() {
+        "empty".to_owned()
+    } else {
+        name.chars()
+            .map(|c| format!(" u{:04x}", u32::from(c)))
+            .collect()
+    }
+}
 
 /// Turns a wire name into a Rust identifier in snake case.
 pub fn snake_ident(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    let mut s = cleaned.to_snake_case();
+    let mut s = ascii_words(name).to_snake_case();
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s = format!("n{s}");
     }
@@ -425,13 +450,12 @@ pub fn snake_ident(name: &str) -> String {
 
 /// Turns a wire name into a Rust type or variant name.
 pub fn camel_ident(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    let s = cleaned.to_upper_camel_case();
+    let s = ascii_words(name).to_upper_camel_case();
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         format!("V{s}")
+    } else if s == "Self" {
+        // The one keyword in UpperCamel case; it cannot be a raw identifier.
+        "SelfValue".to_owned()
     } else {
         s
     }
@@ -739,9 +763,8 @@ impl<'a> ModelBuilder<'a> {
             }
             _ => return None,
         };
-        let names: Vec<String> = ext
-            .get("x-enum-varnames")
-            .and_then(Value::as_array)
+        let given = ext.get("x-enum-varnames").and_then(Value::as_array);
+        let names: Vec<String> = given
             .map(|a| {
                 a.iter()
                     .map(|v| v.as_str().map(camel_ident).unwrap_or_default())
@@ -753,10 +776,20 @@ impl<'a> ModelBuilder<'a> {
                     .map(|v| match v {
                         EnumValue::Int(i) if *i < 0 => format!("Minus{}", i.unsigned_abs()),
                         EnumValue::Int(i) => format!("V{i}"),
-                        EnumValue::Str(s) => camel_ident(s),
+                        // The variants that keep unknown values have these names.
+                        EnumValue::Str(s) => match camel_ident(s) {
+                            n if n == "Unknown" || n == "Other" => format!("{n}Value"),
+                            n => n,
+                        },
                     })
                     .collect()
             });
+        // Where each name comes from: its `x-enum-varnames` entry, or its value.
+        let name_pointer = |i: usize| match (given, &schema.schema_kind) {
+            (Some(_), _) => format!("{pointer}/x-enum-varnames/{i}"),
+            (None, SchemaKind::Type(_)) => format!("{pointer}/enum/{i}"),
+            (None, _) => pointer.to_owned(),
+        };
         if names.len() != values.len() {
             self.diag(
                 format!("{pointer}/x-enum-varnames"),
@@ -778,15 +811,28 @@ impl<'a> ModelBuilder<'a> {
                     .collect()
             })
             .unwrap_or_default();
-        let mut seen = BTreeSet::new();
-        for n in &names {
-            if n.is_empty() || !seen.insert(n.clone()) || n == "Unknown" || n == "Other" {
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, n) in names.iter().enumerate() {
+            let problem = if n.is_empty() {
+                Some("an empty enum variant name".to_owned())
+            } else if n == "Unknown" || n == "Other" {
+                Some(format!(
+                    "enum variant name `{n}` is reserved for values the crate does not know"
+                ))
+            } else if let Some(first) = seen.insert(n.clone(), i) {
+                Some(format!(
+                    "enum values {} and {} both become the Rust variant `{n}`",
+                    value_text(&values[first]),
+                    value_text(&values[i])
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
                 self.diag(
-                    format!("{pointer}/x-enum-varnames"),
-                    format!(
-                        "enum variant name `{n}` is empty, repeated or reserved (Unknown, Other)"
-                    ),
-                    None,
+                    name_pointer(i),
+                    message,
+                    Some("name the variants with `x-enum-varnames: [...]`, one UpperCamel name per value"),
                 );
                 return None;
             }
@@ -873,7 +919,7 @@ impl<'a> ModelBuilder<'a> {
                 self.diag(
                     prop_ptr,
                     format!("two properties both become the Rust field `{rust}`"),
-                    None,
+                    Some("the names differ only in case or in characters that are not letters or digits; the generator cannot give both a field"),
                 );
                 continue;
             }
@@ -1989,5 +2035,13 @@ fn box_recursive_fields(types: &mut BTreeMap<String, TypeDef>) {
         if let Some(TypeDef::Struct(s)) = types.get_mut(&name) {
             s.fields[i].boxed = true;
         }
+    }
+}
+
+/// An enum value as the spec writes it, for messages.
+fn value_text(v: &EnumValue) -> String {
+    match v {
+        EnumValue::Int(i) => format!("`{i}`"),
+        EnumValue::Str(s) => format!("`{s:?}`"),
     }
 }
