@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use crate::doc_text::rustdoc_text;
 use crate::model::{
     Bound, EnumDef, EnumRepr, EnumValue, ErrorCodeDef, EventUnion, Field, Model, Operation,
     PageShape, StructDef, TypeDef, TypeRef,
@@ -63,26 +64,12 @@ fn spaced(code: &str) -> String {
     out
 }
 
-/// Doc attributes from free text: one attribute per line, code fences made plain text.
+/// Doc attributes from the spec's prose: one attribute per line, escaped for rustdoc (see
+/// [`crate::doc_text`]).
 fn doc(text: &str) -> TokenStream {
     let mut out = TokenStream::new();
-    let mut in_fence = false;
-    for line in text.trim().lines() {
-        let trimmed = line.trim();
-        let line = if let Some(rest) = trimmed.strip_prefix("```") {
-            in_fence = !in_fence;
-            if in_fence && rest.trim().is_empty() {
-                "```text".to_owned()
-            } else {
-                trimmed.to_owned()
-            }
-        } else if in_fence {
-            line.trim_end().to_owned()
-        } else {
-            trimmed.to_owned()
-        };
-        let line = if in_fence { line } else { link_urls(&line) };
-        out.extend(doc_line(&line));
+    for line in rustdoc_text(text).lines() {
+        out.extend(doc_line(line));
     }
     out
 }
@@ -95,35 +82,6 @@ fn doc_line(line: &str) -> TokenStream {
         format!(" {line}")
     };
     quote!(#[doc = #line])
-}
-
-/// Wraps bare URLs in `<...>`, so rustdoc makes them links instead of warning about them.
-fn link_urls(line: &str) -> String {
-    let mut out = String::with_capacity(line.len() + 8);
-    let mut rest = line;
-    while let Some(start) = ["https://", "http://"]
-        .iter()
-        .filter_map(|p| rest.find(p))
-        .min()
-    {
-        let before = &rest[..start];
-        let quoted = before.ends_with('<') || before.ends_with('`') || before.ends_with("](");
-        let len = rest[start..]
-            .find(|c: char| c.is_whitespace() || "\"'<>`()[]".contains(c))
-            .unwrap_or(rest.len() - start);
-        let url = rest[start..start + len].trim_end_matches(['.', ',', ';', ':']);
-        out.push_str(before);
-        if quoted {
-            out.push_str(url);
-        } else {
-            out.push('<');
-            out.push_str(url);
-            out.push('>');
-        }
-        rest = &rest[start + url.len()..];
-    }
-    out.push_str(rest);
-    out
 }
 
 fn doc_or(text: &str, fallback: &str) -> TokenStream {
@@ -832,8 +790,8 @@ fn outcome_enum(op: &Operation) -> Option<TokenStream> {
     );
     let variants = op.outcomes.iter().map(|o| {
         let v = format_ident!("{}", o.name);
-        let vd = format!(" HTTP {}: {}", o.status, o.doc.trim());
-        quote!(#[doc = #vd] #v,)
+        let vd = doc(&format!("HTTP {}: {}", o.status, o.doc.trim()));
+        quote!(#vd #v,)
     });
     Some(quote! {
         #[doc = #d]
@@ -1097,12 +1055,12 @@ fn method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> TokenStream {
     };
     // Docs: summary, description, the HTTP line, retry rule, an example.
     let mut text = String::new();
-    if !op.summary.is_empty() {
-        text.push_str(&op.summary);
+    if !op.summary.trim().is_empty() {
+        text.push_str(&rustdoc_text(&op.summary));
         text.push_str("\n\n");
     }
-    if !op.description.is_empty() {
-        text.push_str(&op.description);
+    if !op.description.trim().is_empty() {
+        text.push_str(&rustdoc_text(&op.description));
         text.push_str("\n\n");
     }
     text.push_str(&format!(
@@ -1258,10 +1216,10 @@ fn paged_method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> Option<T
         .iter()
         .map(|(n, t)| format!(", {n}: {t}"))
         .collect();
-    let summary = if op.summary.is_empty() {
-        op.id.clone()
+    let summary = if op.summary.trim().is_empty() {
+        format!("`{}`", op.id)
     } else {
-        op.summary.trim_end_matches('.').to_owned()
+        rustdoc_text(op.summary.trim().trim_end_matches('.'))
     };
     let m = &op.method_name;
     let pages_doc = doc_example(&format!(
@@ -1320,12 +1278,11 @@ fn paged_method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> Option<T
     })
 }
 
-/// Like [`doc`], but keeps the example's code block as written.
+/// Doc attributes from text the generator wrote (its spec parts already escaped with
+/// [`rustdoc_text`]), kept as written: links to the crate's items and the example's code block.
 fn doc_example(text: &str) -> TokenStream {
-    let (prose, example) = text.split_once("# Example").unwrap_or((text, ""));
-    let mut out = doc(prose);
-    out.extend(quote!(#[doc = ""]));
-    for line in format!("# Example{example}").lines() {
+    let mut out = TokenStream::new();
+    for line in text.lines() {
         out.extend(doc_line(line));
     }
     out
@@ -1717,24 +1674,5 @@ fn error_codes_file(model: &Model) -> TokenStream {
                 write!(f, "{}", self.code())
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::link_urls;
-
-    #[test]
-    fn bare_urls_become_links() {
-        assert_eq!(link_urls("see https://a.b/c."), "see <https://a.b/c>.");
-        assert_eq!(
-            link_urls("\"http://x\" and <https://y>"),
-            "\"<http://x>\" and <https://y>"
-        );
-        assert_eq!(
-            link_urls("`https://z` [t](https://t)"),
-            "`https://z` [t](https://t)"
-        );
-        assert_eq!(link_urls("no url"), "no url");
     }
 }

@@ -6,6 +6,7 @@
 
 mod diagnostics;
 pub mod diff;
+mod doc_text;
 pub mod docs;
 mod emit;
 pub mod json_schema;

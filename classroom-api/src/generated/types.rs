@@ -906,7 +906,7 @@ impl std::fmt::Display for GroupState {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GroupUser {
-    /// User uuid: the unique identifier of a user, also the RTM login user ID. At most 64 bytes from the 89 documented characters: a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,
+    /// User uuid: the unique identifier of a user, also the RTM login user ID. At most 64 bytes from the 89 documented characters: a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; \< = . \> ? @ \[ \] ^ _ { } | ~ ,
     #[serde(rename = "userUuid")]
     pub user_uuid: String,
 }
@@ -1411,7 +1411,7 @@ pub struct PollAnswerExtra {
     /// Poll ID.
     #[serde(rename = "pollId", default, skip_serializing_if = "Option::is_none")]
     pub poll_id: Option<String>,
-    /// The chosen options (Object[] in the tables, integer indexes in the examples).
+    /// The chosen options (Object\[\] in the tables, integer indexes in the examples).
     #[serde(rename = "selectIndex", default, skip_serializing_if = "Option::is_none")]
     pub select_index: Option<Vec<serde_json::Value>>,
 }
@@ -1786,7 +1786,7 @@ pub struct PollStartedExtra {
     /// Poll ID.
     #[serde(rename = "pollId", default, skip_serializing_if = "Option::is_none")]
     pub poll_id: Option<String>,
-    /// Option texts (Object[] in the Chinese table, Object in the English one, strings in the example).
+    /// Option texts (Object\[\] in the Chinese table, Object in the English one, strings in the example).
     #[serde(rename = "pollItems", default, skip_serializing_if = "Option::is_none")]
     pub poll_items: Option<Vec<serde_json::Value>>,
 }
@@ -2023,7 +2023,7 @@ pub struct PopupQuizAnswer {
     /// Question ID.
     #[serde(rename = "popupQuizId", default, skip_serializing_if = "Option::is_none")]
     pub popup_quiz_id: Option<String>,
-    /// The student's answer (Object[] in the table, strings in the example).
+    /// The student's answer (Object\[\] in the table, strings in the example).
     #[serde(rename = "selectedItems", default, skip_serializing_if = "Option::is_none")]
     pub selected_items: Option<Vec<serde_json::Value>>,
     /// Whether the answer is correct.
@@ -2291,7 +2291,7 @@ impl Default for PopupQuizStarted {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PopupQuizStartedExtra {
-    /// The correct options (Object[] in the table, strings such as "A" in the example).
+    /// The correct options (Object\[\] in the table, strings such as "A" in the example).
     #[serde(rename = "correctItems", default, skip_serializing_if = "Option::is_none")]
     pub correct_items: Option<Vec<serde_json::Value>>,
     /// Number of students who answered correctly.
@@ -2331,7 +2331,7 @@ pub struct PopupQuizStartedExtra {
         skip_serializing_if = "Option::is_none"
     )]
     pub total_count: Option<i64>,
-    /// All options of the question (Object[] in the table, strings in the example).
+    /// All options of the question (Object\[\] in the table, strings in the example).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<serde_json::Value>>,
 }
@@ -5429,7 +5429,7 @@ pub struct UpdateWidgetRequest {
     /// Active state of a widget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::WidgetState>,
-    /// User uuid: the unique identifier of a user, also the RTM login user ID. At most 64 bytes from the 89 documented characters: a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,
+    /// User uuid: the unique identifier of a user, also the RTM login user ID. At most 64 bytes from the 89 documented characters: a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; \< = . \> ? @ \[ \] ^ _ { } | ~ ,
     #[serde(rename = "ownerUserUuid", default, skip_serializing_if = "Option::is_none")]
     pub owner_user_uuid: Option<String>,
 }
