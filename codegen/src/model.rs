@@ -819,14 +819,14 @@ impl<'a> ModelBuilder<'a> {
                 Some(format!(
                     "enum variant name `{n}` is reserved for values the crate does not know"
                 ))
-            } else if let Some(first) = seen.insert(n.clone(), i) {
-                Some(format!(
-                    "enum values {} and {} both become the Rust variant `{n}`",
-                    value_text(&values[first]),
-                    value_text(&values[i])
-                ))
             } else {
-                None
+                seen.insert(n.clone(), i).map(|first| {
+                    format!(
+                        "enum values {} and {} both become the Rust variant `{n}`",
+                        value_text(&values[first]),
+                        value_text(&values[i])
+                    )
+                })
             };
             if let Some(message) = problem {
                 self.diag(
