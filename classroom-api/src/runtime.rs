@@ -302,6 +302,32 @@ pub(crate) fn integer_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>
     d.deserialize_option(Opt)
 }
 
+/// `deserialize_with` for a required `format: int32` integer; see [`integer`].
+#[allow(
+    dead_code,
+    reason = "called by generated code only when the spec has a required int32"
+)]
+pub(crate) fn int32<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+    let v = integer(d)?;
+    i32::try_from(v)
+        .map_err(|_| de::Error::invalid_value(de::Unexpected::Signed(v), &"a 32-bit integer"))
+}
+
+/// `deserialize_with` for an optional `format: int32` integer; see [`integer`].
+#[allow(
+    dead_code,
+    reason = "called by generated code only when the spec has an optional int32"
+)]
+pub(crate) fn int32_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    integer_opt(d)?
+        .map(|v| {
+            i32::try_from(v).map_err(|_| {
+                de::Error::invalid_value(de::Unexpected::Signed(v), &"a 32-bit integer")
+            })
+        })
+        .transpose()
+}
+
 /// `deserialize_with` for a required boolean that may come as the string `"true"` or `"false"`.
 #[allow(
     dead_code,
@@ -368,5 +394,32 @@ pub(crate) fn field_i64(value: &serde_json::Value, key: &str) -> Option<i64> {
         serde_json::Value::Number(n) => n.as_i64(),
         serde_json::Value::String(s) => s.trim().parse().ok(),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, serde::Deserialize)]
+    struct Sized32 {
+        #[serde(deserialize_with = "super::int32")]
+        required: i32,
+        #[serde(default, deserialize_with = "super::int32_opt")]
+        optional: Option<i32>,
+    }
+
+    #[test]
+    fn int32_reads_an_integral_number_in_range_and_refuses_the_rest() {
+        let ok: Sized32 = serde_json::from_str(r#"{"required": 5.0, "optional": -7}"#).unwrap();
+        assert_eq!((ok.required, ok.optional), (5, Some(-7)));
+        let null: Sized32 = serde_json::from_str(r#"{"required": 1, "optional": null}"#).unwrap();
+        assert_eq!(null.optional, None);
+        for bad in [
+            r#"{"required": 2147483648}"#,
+            r#"{"required": 1, "optional": -2147483649}"#,
+            r#"{"required": 1.5}"#,
+        ] {
+            let err = serde_json::from_str::<Sized32>(bad).unwrap_err().to_string();
+            assert!(err.contains("integer"), "{bad}: {err}");
+        }
     }
 }

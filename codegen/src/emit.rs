@@ -109,6 +109,7 @@ impl Paths<'_> {
         match t {
             TypeRef::String => quote!(String),
             TypeRef::Integer => quote!(i64),
+            TypeRef::Int32 => quote!(i32),
             TypeRef::Number => quote!(f64),
             TypeRef::Boolean | TypeRef::FlexibleBoolean => quote!(bool),
             TypeRef::Json => quote!(serde_json::Value),
@@ -124,6 +125,10 @@ impl Paths<'_> {
             TypeRef::Array(inner) => {
                 let i = self.ty(inner);
                 quote!(Vec<#i>)
+            }
+            TypeRef::Nullable(inner) => {
+                let i = self.ty(inner);
+                quote!(Option<#i>)
             }
             TypeRef::Map(inner) => {
                 let i = self.ty(inner);
@@ -195,6 +200,10 @@ fn field_tokens(p: &Paths<'_>, f: &Field) -> TokenStream {
         TypeRef::Integer => (
             Some("crate::runtime::integer"),
             Some("crate::runtime::integer_opt"),
+        ),
+        TypeRef::Int32 => (
+            Some("crate::runtime::int32"),
+            Some("crate::runtime::int32_opt"),
         ),
         _ => (None, None),
     };
@@ -852,7 +861,7 @@ fn example_value(p: &Paths<'_>, t: &TypeRef, name: &str) -> String {
             "\"{}\"",
             name.trim_end_matches("Uuid").to_lowercase() + "-1"
         ),
-        TypeRef::Integer => "1".into(),
+        TypeRef::Integer | TypeRef::Int32 => "1".into(),
         TypeRef::Number => "1.0".into(),
         TypeRef::Boolean | TypeRef::FlexibleBoolean => "true".into(),
         other => {

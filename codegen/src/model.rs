@@ -40,8 +40,10 @@ pub struct Model {
 pub enum TypeRef {
     /// `String`.
     String,
-    /// `i64`.
+    /// `i64` (`integer`, with `format: int64` or none).
     Integer,
+    /// `i32` (`integer` with `format: int32`).
+    Int32,
     /// `f64`.
     Number,
     /// `bool`.
@@ -54,6 +56,8 @@ pub enum TypeRef {
     Named(String),
     /// `Vec<T>`.
     Array(Box<TypeRef>),
+    /// `Option<T>`: an array item or map value that may be null (`nullable: true`).
+    Nullable(Box<TypeRef>),
     /// `BTreeMap<String, T>`.
     Map(Box<TypeRef>),
     /// `Vec<T>` on the Rust side; the wire carries an array of `T` or a single `T`
@@ -1048,37 +1052,47 @@ impl<'a> ModelBuilder<'a> {
         }
         match &schema.schema_kind {
             SchemaKind::Type(Type::String(_)) => TypeRef::String,
-            SchemaKind::Type(Type::Integer(_)) => TypeRef::Integer,
+            SchemaKind::Type(Type::Integer(t)) => match t.format {
+                openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => {
+                    TypeRef::Int32
+                }
+                _ => TypeRef::Integer,
+            },
             SchemaKind::Type(Type::Number(_)) => TypeRef::Number,
             SchemaKind::Type(Type::Boolean(_)) => TypeRef::Boolean,
             SchemaKind::Type(Type::Array(a)) => match &a.items {
-                Some(items) => TypeRef::Array(Box::new(self.boxed_type(
-                    items,
-                    &format!("{pointer}/items"),
-                    &format!("{hint}Item"),
-                ))),
+                Some(items) => {
+                    let (item, nullable, _) =
+                        self.property(items, &format!("{pointer}/items"), &format!("{hint}Item"));
+                    TypeRef::Array(Box::new(nullable_if(item, nullable)))
+                }
                 None => TypeRef::Array(Box::new(TypeRef::Json)),
             },
-            SchemaKind::Type(Type::Object(o)) if o.properties.is_empty() => match &o
-                .additional_properties
-            {
-                Some(AdditionalProperties::Schema(s)) => {
-                    let vptr = format!("{pointer}/additionalProperties");
-                    let value = match s.as_ref() {
-                        ReferenceOr::Reference { reference } => self.type_of_ref(reference, &vptr),
-                        ReferenceOr::Item(s) => {
-                            let hint = format!("{hint}Value");
-                            if self.is_struct_like(s) {
-                                self.define(&hint, s, &vptr)
-                            } else {
-                                self.inline_type(s, &vptr, &hint)
+            SchemaKind::Type(Type::Object(o)) if o.properties.is_empty() => {
+                match &o.additional_properties {
+                    Some(AdditionalProperties::Schema(s)) => {
+                        let vptr = format!("{pointer}/additionalProperties");
+                        let (value, nullable) = match s.as_ref() {
+                            ReferenceOr::Reference { reference } => (
+                                self.type_of_ref(reference, &vptr),
+                                self.component(reference)
+                                    .is_some_and(|(_, s)| s.schema_data.nullable),
+                            ),
+                            ReferenceOr::Item(s) => {
+                                let hint = format!("{hint}Value");
+                                let value = if self.is_struct_like(s) {
+                                    self.define(&hint, s, &vptr)
+                                } else {
+                                    self.inline_type(s, &vptr, &hint)
+                                };
+                                (value, s.schema_data.nullable)
                             }
-                        }
-                    };
-                    TypeRef::Map(Box::new(value))
+                        };
+                        TypeRef::Map(Box::new(nullable_if(value, nullable)))
+                    }
+                    _ => TypeRef::Object,
                 }
-                _ => TypeRef::Object,
-            },
+            }
             _ if self.is_struct_like(schema) => self.define(hint, schema, pointer),
             SchemaKind::AnyOf { any_of: members } | SchemaKind::OneOf { one_of: members }
                 if is_flexible_boolean(members) =>
@@ -2043,5 +2057,14 @@ fn value_text(v: &EnumValue) -> String {
     match v {
         EnumValue::Int(i) => format!("`{i}`"),
         EnumValue::Str(s) => format!("`{s:?}`"),
+    }
+}
+
+/// `Option<T>` for an array item or map value that may be null.
+fn nullable_if(ty: TypeRef, nullable: bool) -> TypeRef {
+    if nullable && !matches!(ty, TypeRef::Json) {
+        TypeRef::Nullable(Box::new(ty))
+    } else {
+        ty
     }
 }

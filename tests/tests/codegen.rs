@@ -127,3 +127,45 @@ fn a_spec_change_makes_the_crate_stale() {
     assert_ne!(before, after);
     assert!(after.files["types.rs"].contains("pub added_by_test: Option<String>"));
 }
+
+/// The generated code of a fixture spec holds `needle` (one line of a field, a type, a method).
+#[track_caller]
+fn check_has(fixture: &str, file: &str, needle: &str) {
+    let name = format!("tests/fixtures/specs/{fixture}.yaml");
+    let text = fs::read_to_string(root().join(&name)).unwrap();
+    let generated = classroom_codegen::generate(&text, &name).unwrap_or_else(|e| panic!("{e}"));
+    let code = &generated.files[file];
+    assert!(
+        code.contains(needle),
+        "{name}: {file} lacks `{needle}`:\n{code}"
+    );
+}
+
+#[test]
+fn sized_integers_and_nullable_items() {
+    check_has("scalars", "types.rs", "pub count: i32,");
+    check_has("scalars", "types.rs", "pub total: i64,");
+    check_has("scalars", "types.rs", "pub offset: Option<i32>,");
+    check_has("scalars", "types.rs", "pub read_at: Option<String>,");
+    check_has(
+        "scalars",
+        "types.rs",
+        "pub labels: Option<Vec<Option<String>>>,",
+    );
+    check_has(
+        "scalars",
+        "types.rs",
+        "pub samples: Option<Vec<Option<i32>>>,",
+    );
+    check_has(
+        "scalars",
+        "types.rs",
+        "pub parts: Option<Vec<Option<crate::types::Part>>>,",
+    );
+    check_has(
+        "scalars",
+        "types.rs",
+        "pub by_name: Option<std::collections::BTreeMap<String, Option<f64>>>,",
+    );
+    check_has("scalars", "operations.rs", "pub limit: Option<i32>,");
+}
