@@ -418,7 +418,9 @@ mod tests {
             r#"{"required": 1, "optional": -2147483649}"#,
             r#"{"required": 1.5}"#,
         ] {
-            let err = serde_json::from_str::<Sized32>(bad).unwrap_err().to_string();
+            let err = serde_json::from_str::<Sized32>(bad)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("integer"), "{bad}: {err}");
         }
     }

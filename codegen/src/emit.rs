@@ -182,7 +182,17 @@ fn field_tokens(p: &Paths<'_>, f: &Field) -> TokenStream {
     let name = ident(&f.rust_name);
     let ty = p.ty(&f.ty);
     let ty = if f.boxed { quote!(Box<#ty>) } else { ty };
-    let d = doc_or(&f.doc, &format!("`{}`.", f.json_name));
+    let mut d = doc_or(&f.doc, &format!("`{}`.", f.json_name));
+    if f.read_only {
+        d.extend(doc_example(
+            "\nRead-only: set by the server; leave it unset in a request.",
+        ));
+    }
+    if f.write_only {
+        d.extend(doc_example(
+            "\nWrite-only: the server does not send it back.",
+        ));
+    }
     let rename = (f.rust_name != f.json_name).then(|| {
         let j = &f.json_name;
         quote!(rename = #j,)

@@ -118,6 +118,10 @@ pub struct Field {
     /// Held in a `Box`: the field's type contains its own struct again by value (directly, or
     /// through other structs' fields), which would give the struct an infinite size.
     pub boxed: bool,
+    /// `readOnly: true`: set by the server. Not required where the type is sent in a request.
+    pub read_only: bool,
+    /// `writeOnly: true`: never sent back. Not required where the type is received.
+    pub write_only: bool,
 }
 
 impl Field {
@@ -585,6 +589,7 @@ impl<'a> ModelBuilder<'a> {
             fold_envelope_fields(events, &self.types);
         }
         box_recursive_fields(&mut self.types);
+        relax_read_write_only(&mut self.types, &operations, events.as_ref());
         Model {
             title: api.info.title.clone(),
             version: api.info.version.clone(),
@@ -937,6 +942,8 @@ impl<'a> ModelBuilder<'a> {
                 nullable,
                 doc,
                 boxed: false,
+                read_only: self.access(prop).0,
+                write_only: self.access(prop).1,
             });
         }
         for r in &merged.required {
@@ -1014,6 +1021,18 @@ impl<'a> ModelBuilder<'a> {
                 )
             }
         }
+    }
+
+    /// `readOnly` and `writeOnly` of a property (of the schema it references, for a `$ref`).
+    fn access(&self, prop: &ReferenceOr<Box<Schema>>) -> (bool, bool) {
+        let data = match prop {
+            ReferenceOr::Item(s) => &s.schema_data,
+            ReferenceOr::Reference { reference } => match self.component(reference) {
+                Some((_, s)) => &s.schema_data,
+                None => return (false, false),
+            },
+        };
+        (data.read_only, data.write_only)
     }
 
     fn type_of_ref(&mut self, reference: &str, pointer: &str) -> TypeRef {
@@ -1254,6 +1273,8 @@ impl<'a> ModelBuilder<'a> {
                             nullable,
                             doc,
                             boxed: false,
+                            read_only: false,
+                            write_only: false,
                         });
                     }
                     envelope_fields = Some(fields);
@@ -2066,5 +2087,74 @@ fn nullable_if(ty: TypeRef, nullable: bool) -> TypeRef {
         TypeRef::Nullable(Box::new(ty))
     } else {
         ty
+    }
+}
+
+/// Named types reachable from `roots` through struct fields, array items and map values.
+fn reachable(types: &BTreeMap<String, TypeDef>, roots: Vec<&TypeRef>) -> BTreeSet<String> {
+    fn names(t: &TypeRef, out: &mut Vec<String>) {
+        match t {
+            TypeRef::Named(n) => out.push(n.clone()),
+            TypeRef::Array(i) | TypeRef::Map(i) | TypeRef::OneOrMany(i) | TypeRef::Nullable(i) => {
+                names(i, out)
+            }
+            _ => {}
+        }
+    }
+    let mut stack = Vec::new();
+    for r in roots {
+        names(r, &mut stack);
+    }
+    let mut seen = BTreeSet::new();
+    while let Some(n) = stack.pop() {
+        if !seen.insert(n.clone()) {
+            continue;
+        }
+        if let Some(TypeDef::Struct(s)) = types.get(&n) {
+            for f in &s.fields {
+                names(&f.ty, &mut stack);
+            }
+        }
+    }
+    seen
+}
+
+/// A `readOnly` property is not required in a type that is sent (a request body or query), and a
+/// `writeOnly` one in a type that is received (a response's `data`, an event): the server neither
+/// wants the first nor sends the second. A type in neither has both relaxed.
+fn relax_read_write_only(
+    types: &mut BTreeMap<String, TypeDef>,
+    operations: &[Operation],
+    events: Option<&EventUnion>,
+) {
+    let sent = reachable(
+        types,
+        operations
+            .iter()
+            .flat_map(|o| {
+                o.body
+                    .iter()
+                    .map(|b| &b.ty)
+                    .chain(o.query_params.iter().map(|q| &q.ty))
+            })
+            .collect(),
+    );
+    let mut received_roots: Vec<&TypeRef> =
+        operations.iter().filter_map(|o| o.data.as_ref()).collect();
+    if let Some(e) = events {
+        received_roots.extend(e.variants.iter().map(|v| &v.data));
+        received_roots.extend(e.envelope_fields.iter().map(|f| &f.ty));
+    }
+    let received = reachable(types, received_roots);
+    for (name, t) in types.iter_mut() {
+        let TypeDef::Struct(s) = t else { continue };
+        let unused = !sent.contains(name) && !received.contains(name);
+        for f in &mut s.fields {
+            if (f.read_only && (unused || sent.contains(name)))
+                || (f.write_only && (unused || received.contains(name)))
+            {
+                f.required = false;
+            }
+        }
     }
 }

@@ -169,3 +169,18 @@ fn sized_integers_and_nullable_items() {
     );
     check_has("scalars", "operations.rs", "pub limit: Option<i32>,");
 }
+
+#[test]
+fn read_only_and_write_only_properties() {
+    let types = |needle| check_has("read-write-only", "types.rs", needle);
+    // A request type: what the server gives is optional, what the caller sends stays required.
+    types("pub id: Option<String>,");
+    types("pub password: String,");
+    types("pub fn new(name: impl Into<String>, password: impl Into<String>) -> Self");
+    // Response types: what the server never sends back is optional, its own values required.
+    types("pub token: String,");
+    types("pub secret: Option<String>,");
+    types("pub pin: Option<String>,");
+    types("Read-only: set by the server");
+    types("Write-only: the server does not send it back");
+}
