@@ -8,7 +8,7 @@ use quote::{format_ident, quote};
 use crate::doc_text::rustdoc_text;
 use crate::model::{
     Bound, EnumDef, EnumRepr, EnumValue, ErrorCodeDef, EventUnion, Field, Model, Operation,
-    PageShape, StructDef, TypeDef, TypeRef,
+    PageShape, StructDef, TypeDef, TypeRef, UnionDef,
 };
 
 /// The first line of every generated file, naming the spec it came from.
@@ -171,6 +171,7 @@ fn types_file(model: &Model) -> TokenStream {
             tokens
         }
         TypeDef::Enum(e) => enum_tokens(e),
+        TypeDef::Union(u) => union_tokens(&p, u),
     });
     quote! {
         //! Request and response bodies, and the enums they use.
@@ -685,6 +686,108 @@ fn enum_tokens(e: &EnumDef) -> TokenStream {
                     fn from_str(s: &str) -> Result<Self, Self::Err> {
                         Ok(Self::from_wire(s))
                     }
+                }
+            }
+        }
+    }
+}
+
+/// A `oneOf`/`anyOf`: with a discriminator, the variant its value names; without one, the first
+/// member that decodes (serde's `untagged`). A received union keeps what matches no member.
+fn union_tokens(p: &Paths<'_>, u: &UnionDef) -> TokenStream {
+    let name = ident(&u.name);
+    let how = match &u.tag {
+        Some(tag) => format!("Told apart by the `{tag}` property."),
+        None => "Each form is tried in order; the first that decodes is kept.".to_owned(),
+    };
+    let d = doc_or(&u.doc, &format!("The `{}` union.", u.name));
+    let how = doc_example(&format!("\n{how}"));
+    let variants = u.members.iter().map(|m| {
+        let vn = ident(&m.name);
+        let t = p.ty(&m.ty);
+        let t = if m.boxed { quote!(Box<#t>) } else { t };
+        let vd = doc_or(&m.doc, &format!("The `{}` form.", m.name));
+        quote!(#vd #vn(#t),)
+    });
+    let unknown = u.keeps_unknown.then(|| {
+        quote! {
+            /// A value that matches none of the documented forms, kept as sent.
+            Unknown(serde_json::Value),
+        }
+    });
+    let Some(tag) = &u.tag else {
+        return quote! {
+            #d
+            #how
+            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            #[serde(untagged)]
+            #[non_exhaustive]
+            pub enum #name {
+                #(#variants)*
+                #unknown
+            }
+        };
+    };
+    let ser_arms = u.members.iter().map(|m| {
+        let vn = ident(&m.name);
+        quote!(Self::#vn(v) => v.serialize(serializer),)
+    });
+    let ser_unknown = u
+        .keeps_unknown
+        .then(|| quote!(Self::Unknown(v) => v.serialize(serializer),));
+    let de_arms = u.members.iter().filter(|m| !m.tag_values.is_empty()).map(|m| {
+        let vn = ident(&m.name);
+        let values = &m.tag_values;
+        let wrap = if m.boxed {
+            quote!(|v| Self::#vn(Box::new(v)))
+        } else {
+            quote!(Self::#vn)
+        };
+        quote! {
+            Some(#(#values)|*) => serde_json::from_value(value).map(#wrap).map_err(serde::de::Error::custom),
+        }
+    });
+    let de_other = if u.keeps_unknown {
+        quote!(_ => Ok(Self::Unknown(value)),)
+    } else {
+        let what = format!("a `{tag}` this version of the crate knows");
+        quote! {
+            Some(other) => Err(serde::de::Error::invalid_value(serde::de::Unexpected::Str(other), &#what)),
+            None => Err(serde::de::Error::missing_field(#tag)),
+        }
+    };
+    let tag_doc = format!(" The property whose value chooses the variant: `{tag}`.");
+    quote! {
+        #d
+        #how
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(#variants)*
+            #unknown
+        }
+
+        impl #name {
+            #[doc = #tag_doc]
+            pub const TAG: &'static str = #tag;
+        }
+
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    #(#ser_arms)*
+                    #ser_unknown
+                }
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+                let tag = value.get(#tag).and_then(serde_json::Value::as_str).map(str::to_owned);
+                match tag.as_deref() {
+                    #(#de_arms)*
+                    #de_other
                 }
             }
         }

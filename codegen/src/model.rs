@@ -75,6 +75,8 @@ pub enum TypeDef {
     Struct(StructDef),
     /// An integer or string enum with an unknown variant.
     Enum(EnumDef),
+    /// A `oneOf` or `anyOf`: one variant per member.
+    Union(UnionDef),
 }
 
 impl TypeDef {
@@ -83,8 +85,53 @@ impl TypeDef {
         match self {
             TypeDef::Struct(s) => &s.name,
             TypeDef::Enum(e) => &e.name,
+            TypeDef::Union(u) => &u.name,
         }
     }
+
+    /// The JSON pointer of the schema.
+    pub fn pointer(&self) -> &str {
+        match self {
+            TypeDef::Struct(s) => &s.pointer,
+            TypeDef::Enum(e) => &e.pointer,
+            TypeDef::Union(u) => &u.pointer,
+        }
+    }
+}
+
+/// A Rust enum generated from a `oneOf` or `anyOf` (other than the event catalogue, a
+/// one-or-many, a flexible boolean, or an enum with `x-enum-varnames`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionDef {
+    /// Rust name.
+    pub name: String,
+    /// Doc text.
+    pub doc: String,
+    /// JSON pointer of the schema.
+    pub pointer: String,
+    /// The `discriminator`'s `propertyName`: the variant is chosen by that property's value.
+    /// Without one, the members are tried in spec order.
+    pub tag: Option<String>,
+    /// The members, in spec order.
+    pub members: Vec<UnionMember>,
+    /// The type is received (a response, an event): a value that matches no member is kept as
+    /// `Unknown(serde_json::Value)` rather than failing the whole answer.
+    pub keeps_unknown: bool,
+}
+
+/// One member of a [`UnionDef`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionMember {
+    /// Rust variant name.
+    pub name: String,
+    /// Its type.
+    pub ty: TypeRef,
+    /// Doc text.
+    pub doc: String,
+    /// The discriminator values that choose it (tagged unions only).
+    pub tag_values: Vec<String>,
+    /// Held in a `Box` (a recursive union, see [`Field::boxed`]).
+    pub boxed: bool,
 }
 
 /// A struct generated from an object schema.
@@ -880,10 +927,7 @@ impl<'a> ModelBuilder<'a> {
     fn define(&mut self, name: &str, schema: &'a Schema, pointer: &str) -> TypeRef {
         let rust_name = camel_ident(name);
         if let Some(existing) = self.types.get(&rust_name) {
-            let same = match existing {
-                TypeDef::Struct(s) => s.pointer == pointer,
-                TypeDef::Enum(e) => e.pointer == pointer,
-            };
+            let same = existing.pointer() == pointer;
             if !same {
                 self.diag(
                     pointer,
@@ -1118,11 +1162,157 @@ impl<'a> ModelBuilder<'a> {
             {
                 TypeRef::FlexibleBoolean
             }
-            SchemaKind::AnyOf { any_of: members } | SchemaKind::OneOf { one_of: members } => self
-                .one_or_many(members, pointer, hint)
-                .unwrap_or(TypeRef::Json),
+            SchemaKind::AnyOf { any_of: members } | SchemaKind::OneOf { one_of: members } => {
+                match self.one_or_many(members, pointer, hint) {
+                    Some(t) => t,
+                    None => self.union(hint, schema, members, pointer),
+                }
+            }
             _ => TypeRef::Json,
         }
+    }
+
+    /// A `oneOf`/`anyOf` as a Rust enum; JSON when a member is a free-form object (the spec then
+    /// says "any object", and the SDK keeps the JSON as sent).
+    fn union(
+        &mut self,
+        name: &str,
+        schema: &'a Schema,
+        members: &'a [ReferenceOr<Schema>],
+        pointer: &str,
+    ) -> TypeRef {
+        let free_form = |m: &ReferenceOr<Schema>| match m {
+            ReferenceOr::Item(s) => match &s.schema_kind {
+                SchemaKind::Type(Type::Object(o)) => {
+                    o.properties.is_empty()
+                        && !matches!(
+                            o.additional_properties,
+                            Some(AdditionalProperties::Schema(_))
+                        )
+                }
+                SchemaKind::Any(a) => {
+                    a.properties.is_empty()
+                        && a.one_of.is_empty()
+                        && a.any_of.is_empty()
+                        && a.all_of.is_empty()
+                }
+                _ => false,
+            },
+            ReferenceOr::Reference { .. } => false,
+        };
+        if members.is_empty() || members.iter().any(free_form) {
+            return TypeRef::Json;
+        }
+        let rust_name = camel_ident(name);
+        if let Some(existing) = self.types.get(&rust_name) {
+            if existing.pointer() != pointer {
+                self.diag(
+                    pointer,
+                    format!("two schemas both become the Rust type `{rust_name}`"),
+                    Some("rename one of them"),
+                );
+            }
+            return TypeRef::Named(rust_name);
+        }
+        let placeholder = UnionDef {
+            name: rust_name.clone(),
+            doc: schema.schema_data.description.clone().unwrap_or_default(),
+            pointer: pointer.to_owned(),
+            tag: None,
+            members: Vec::new(),
+            keeps_unknown: false,
+        };
+        self.types
+            .insert(rust_name.clone(), TypeDef::Union(placeholder.clone()));
+        let kind = if matches!(schema.schema_kind, SchemaKind::OneOf { .. }) {
+            "oneOf"
+        } else {
+            "anyOf"
+        };
+        let discriminator = schema.schema_data.discriminator.as_ref();
+        let mut out = Vec::new();
+        let mut names = BTreeSet::new();
+        for (i, member) in members.iter().enumerate() {
+            let mptr = format!("{pointer}/{kind}/{i}");
+            let (variant, ty, doc) = match member {
+                ReferenceOr::Reference { reference } => {
+                    let short = reference.rsplit('/').next().unwrap_or(reference);
+                    let doc = self
+                        .component(reference)
+                        .and_then(|(_, s)| s.schema_data.description.clone())
+                        .unwrap_or_default();
+                    (camel_ident(short), self.type_of_ref(reference, &mptr), doc)
+                }
+                ReferenceOr::Item(s) => {
+                    let variant = match &s.schema_kind {
+                        SchemaKind::Type(Type::String(_)) => "String".to_owned(),
+                        SchemaKind::Type(Type::Integer(_)) => "Integer".to_owned(),
+                        SchemaKind::Type(Type::Number(_)) => "Number".to_owned(),
+                        SchemaKind::Type(Type::Boolean(_)) => "Boolean".to_owned(),
+                        SchemaKind::Type(Type::Array(_)) => "Array".to_owned(),
+                        _ => format!("Variant{i}"),
+                    };
+                    let hint = format!("{rust_name}{variant}");
+                    let ty = if self.is_struct_like(s) {
+                        self.define(&hint, s, &mptr)
+                    } else {
+                        self.inline_type(s, &mptr, &hint)
+                    };
+                    (
+                        variant,
+                        ty,
+                        s.schema_data.description.clone().unwrap_or_default(),
+                    )
+                }
+            };
+            let variant = if names.contains(&variant) || variant == "Unknown" {
+                format!("{variant}{i}")
+            } else {
+                variant
+            };
+            names.insert(variant.clone());
+            let tag_values = match (discriminator, member) {
+                (None, _) => Vec::new(),
+                (Some(d), ReferenceOr::Reference { reference }) => {
+                    let short = reference.rsplit('/').next().unwrap_or(reference);
+                    let mapped: Vec<String> = d
+                        .mapping
+                        .iter()
+                        .filter(|(_, target)| *target == reference || target.as_str() == short)
+                        .map(|(value, _)| value.clone())
+                        .collect();
+                    if mapped.is_empty() {
+                        vec![short.to_owned()]
+                    } else {
+                        mapped
+                    }
+                }
+                (Some(_), ReferenceOr::Item(_)) => {
+                    self.diag(
+                        &mptr,
+                        "a member of a union with a `discriminator` must be a `$ref` to a named schema",
+                        Some("move the member to components/schemas and `$ref` it"),
+                    );
+                    Vec::new()
+                }
+            };
+            out.push(UnionMember {
+                name: variant,
+                ty,
+                doc,
+                tag_values,
+                boxed: false,
+            });
+        }
+        self.types.insert(
+            rust_name.clone(),
+            TypeDef::Union(UnionDef {
+                tag: discriminator.map(|d| d.property_name.clone()),
+                members: out,
+                ..placeholder
+            }),
+        );
+        TypeRef::Named(rust_name)
     }
 
     /// `[array of T, T]` (in either order) is "one or many T".
@@ -2038,6 +2228,10 @@ fn box_recursive_fields(types: &mut BTreeMap<String, TypeDef>) {
                 name.clone(),
                 s.fields.iter().filter_map(|f| by_value(&f.ty)).collect(),
             )),
+            TypeDef::Union(u) => Some((
+                name.clone(),
+                u.members.iter().filter_map(|m| by_value(&m.ty)).collect(),
+            )),
             TypeDef::Enum(_) => None,
         })
         .collect();
@@ -2056,19 +2250,24 @@ fn box_recursive_fields(types: &mut BTreeMap<String, TypeDef>) {
     };
     let mut boxed = Vec::new();
     for (name, t) in types.iter() {
-        if let TypeDef::Struct(s) = t {
-            for (i, f) in s.fields.iter().enumerate() {
-                if let Some(target) = by_value(&f.ty)
-                    && reaches(&target, name)
-                {
-                    boxed.push((name.clone(), i));
-                }
+        let member_types: Vec<&TypeRef> = match t {
+            TypeDef::Struct(s) => s.fields.iter().map(|f| &f.ty).collect(),
+            TypeDef::Union(u) => u.members.iter().map(|m| &m.ty).collect(),
+            TypeDef::Enum(_) => Vec::new(),
+        };
+        for (i, ty) in member_types.into_iter().enumerate() {
+            if let Some(target) = by_value(ty)
+                && reaches(&target, name)
+            {
+                boxed.push((name.clone(), i));
             }
         }
     }
     for (name, i) in boxed {
-        if let Some(TypeDef::Struct(s)) = types.get_mut(&name) {
-            s.fields[i].boxed = true;
+        match types.get_mut(&name) {
+            Some(TypeDef::Struct(s)) => s.fields[i].boxed = true,
+            Some(TypeDef::Union(u)) => u.members[i].boxed = true,
+            _ => {}
         }
     }
 }
@@ -2110,10 +2309,18 @@ fn reachable(types: &BTreeMap<String, TypeDef>, roots: Vec<&TypeRef>) -> BTreeSe
         if !seen.insert(n.clone()) {
             continue;
         }
-        if let Some(TypeDef::Struct(s)) = types.get(&n) {
-            for f in &s.fields {
-                names(&f.ty, &mut stack);
+        match types.get(&n) {
+            Some(TypeDef::Struct(s)) => {
+                for f in &s.fields {
+                    names(&f.ty, &mut stack);
+                }
             }
+            Some(TypeDef::Union(u)) => {
+                for m in &u.members {
+                    names(&m.ty, &mut stack);
+                }
+            }
+            _ => {}
         }
     }
     seen
@@ -2147,6 +2354,9 @@ fn relax_read_write_only(
     }
     let received = reachable(types, received_roots);
     for (name, t) in types.iter_mut() {
+        if let TypeDef::Union(u) = t {
+            u.keeps_unknown = received.contains(name);
+        }
         let TypeDef::Struct(s) = t else { continue };
         let unused = !sent.contains(name) && !received.contains(name);
         for f in &mut s.fields {

@@ -184,3 +184,19 @@ fn read_only_and_write_only_properties() {
     types("Read-only: set by the server");
     types("Write-only: the server does not send it back");
 }
+
+#[test]
+fn one_of_and_any_of_become_enums() {
+    let types = |needle| check_has("unions", "types.rs", needle);
+    types("pub enum Pet {");
+    types("Cat(crate::types::Cat),");
+    types(r#"Some("cat" | "kitten") =>"#);
+    types("#[serde(untagged)]");
+    types("pub enum Scalar {");
+    types("String(String),");
+    types("Sum(Box<crate::types::Sum>),");
+    types("pub cause: Option<serde_json::Value>,");
+    types("pub enum DrawRequestId {");
+    types(r#"Some("Circle") =>"#);
+    check_has("unions", "operations.rs", "body: &crate::types::Pet");
+}

@@ -1539,6 +1539,7 @@ fn type_pointer(t: &TypeDef) -> String {
         TypeDef::Struct(StructDef { pointer, .. }) | TypeDef::Enum(EnumDef { pointer, .. }) => {
             pointer.clone()
         }
+        TypeDef::Union(u) => u.pointer.clone(),
     }
 }
 
