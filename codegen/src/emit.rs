@@ -975,6 +975,12 @@ fn example_value(p: &Paths<'_>, t: &TypeRef, name: &str) -> String {
             name.trim_end_matches("Uuid").to_lowercase() + "-1"
         ),
         TypeRef::Integer | TypeRef::Int32 => "1".into(),
+        TypeRef::Array(item) if matches!(**item, TypeRef::String) => {
+            format!("&[{}.to_owned()]", example_value(p, item, name))
+        }
+        TypeRef::Array(item) if matches!(**item, TypeRef::Integer | TypeRef::Int32) => {
+            "&[1]".into()
+        }
         TypeRef::Number => "1.0".into(),
         TypeRef::Boolean | TypeRef::FlexibleBoolean => "true".into(),
         other => {
@@ -1071,10 +1077,46 @@ fn method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> TokenStream {
     for q in op.query_params.iter().filter(|q| q.required) {
         let a = ident(&q.rust_name);
         let qn = &q.name;
-        let t = p.ty(&q.ty);
-        args.push(quote!(#a: #t));
-        setup.push(quote!(call.query.push((#qn, #a.to_string()));));
+        if let TypeRef::Array(item) = &q.ty {
+            // `style: form, explode: true`: one `name=value` pair per item.
+            let t = p.ty(item);
+            args.push(quote!(#a: &[#t]));
+            setup.push(quote!(for v in #a { call.query.push((#qn, v.to_string())); }));
+        } else {
+            let t = p.ty(&q.ty);
+            args.push(quote!(#a: #t));
+            setup.push(quote!(call.query.push((#qn, #a.to_string()));));
+        }
         example_args.push(example_value(p, &q.ty, &q.name));
+    }
+    for h in &op.header_params {
+        let a = ident(&h.rust_name);
+        let hn = &h.name;
+        let is_string = matches!(h.ty, TypeRef::String);
+        let t = p.ty(&h.ty);
+        match (h.required, is_string) {
+            (true, true) => {
+                args.push(quote!(#a: &str));
+                setup.push(quote!(call.header(#hn, #a)?;));
+            }
+            (true, false) => {
+                args.push(quote!(#a: #t));
+                setup.push(quote!(call.header(#hn, &#a.to_string())?;));
+            }
+            (false, true) => {
+                args.push(quote!(#a: Option<&str>));
+                setup.push(quote!(if let Some(v) = #a { call.header(#hn, v)?; }));
+            }
+            (false, false) => {
+                args.push(quote!(#a: Option<#t>));
+                setup.push(quote!(if let Some(v) = &#a { call.header(#hn, &v.to_string())?; }));
+            }
+        }
+        example_args.push(if h.required {
+            example_value(p, &h.ty, &h.name)
+        } else {
+            "None".to_owned()
+        });
     }
     if let Some(body) = &op.body {
         let t = p.ty(&body.ty);
@@ -1102,9 +1144,15 @@ fn method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> TokenStream {
         for q in optional_query(op) {
             let a = ident(&q.rust_name);
             let qn = &q.name;
-            setup.push(
-                quote!(if let Some(v) = &query.#a { call.query.push((#qn, v.to_string())); }),
-            );
+            if matches!(q.ty, TypeRef::Array(_)) {
+                setup.push(quote!(if let Some(vs) = &query.#a {
+                    for v in vs { call.query.push((#qn, v.to_string())); }
+                }));
+            } else {
+                setup.push(
+                    quote!(if let Some(v) = &query.#a { call.query.push((#qn, v.to_string())); }),
+                );
+            }
         }
         example_args.push(format!(
             "&classroom_api::operations::{}::default()",
@@ -1281,7 +1329,9 @@ fn paged_method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> Option<T
         } else {
             let t = p.ty(&param.ty);
             args.push(quote!(#a: #t));
-            per_call.push(quote!(let #a = #a.clone();));
+            if !is_copy(model, &param.ty) {
+                per_call.push(quote!(let #a = #a.clone();));
+            }
             call_args.push(quote!(#a));
             match &param.ty {
                 TypeRef::Named(n) => {
@@ -1297,12 +1347,54 @@ fn paged_method_tokens(p: &Paths<'_>, model: &Model, op: &Operation) -> Option<T
     }
     for q in op.query_params.iter().filter(|q| q.required) {
         let a = ident(&q.rust_name);
-        let t = p.ty(&q.ty);
-        args.push(quote!(#a: #t));
         names.push(a.clone());
-        per_call.push(quote!(let #a = #a.clone();));
-        call_args.push(quote!(#a));
+        if !is_copy(model, &q.ty) {
+            per_call.push(quote!(let #a = #a.clone();));
+        }
+        if let TypeRef::Array(item) = &q.ty {
+            let t = p.ty(item);
+            args.push(quote!(#a: &[#t]));
+            keep.push(quote!(let #a = #a.to_vec();));
+            call_args.push(quote!(&#a));
+        } else {
+            let t = p.ty(&q.ty);
+            args.push(quote!(#a: #t));
+            call_args.push(quote!(#a));
+        }
         example_args.push(example_value(p, &q.ty, &q.name));
+    }
+    for h in &op.header_params {
+        let a = ident(&h.rust_name);
+        names.push(a.clone());
+        if !is_copy(model, &h.ty) {
+            per_call.push(quote!(let #a = #a.clone();));
+        }
+        let t = p.ty(&h.ty);
+        match (h.required, matches!(h.ty, TypeRef::String)) {
+            (true, true) => {
+                args.push(quote!(#a: &str));
+                keep.push(quote!(let #a = #a.to_owned();));
+                call_args.push(quote!(&#a));
+            }
+            (false, true) => {
+                args.push(quote!(#a: Option<&str>));
+                keep.push(quote!(let #a = #a.map(str::to_owned);));
+                call_args.push(quote!(#a.as_deref()));
+            }
+            (true, false) => {
+                args.push(quote!(#a: #t));
+                call_args.push(quote!(#a));
+            }
+            (false, false) => {
+                args.push(quote!(#a: Option<#t>));
+                call_args.push(quote!(#a));
+            }
+        }
+        example_args.push(if h.required {
+            example_value(p, &h.ty, &h.name)
+        } else {
+            "None".to_owned()
+        });
     }
     if let Some(body) = &op.body {
         let t = p.ty(&body.ty);
@@ -1796,5 +1888,22 @@ fn error_codes_file(model: &Model) -> TokenStream {
                 write!(f, "{}", self.code())
             }
         }
+    }
+}
+
+/// Whether a type is `Copy` in the generated code (a closure that runs once per page uses it
+/// without `clone`, which clippy refuses on `Copy` types).
+fn is_copy(model: &Model, t: &TypeRef) -> bool {
+    match t {
+        TypeRef::Integer
+        | TypeRef::Int32
+        | TypeRef::Number
+        | TypeRef::Boolean
+        | TypeRef::FlexibleBoolean => true,
+        TypeRef::Nullable(i) => is_copy(model, i),
+        TypeRef::Named(n) => model.types.iter().any(|t| {
+            matches!(t, TypeDef::Enum(e) if &e.name == n && e.repr == EnumRepr::Integer && !e.accepts_strings)
+        }),
+        _ => false,
     }
 }

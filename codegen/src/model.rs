@@ -249,8 +249,11 @@ pub struct Operation {
     pub idempotent: bool,
     /// Path parameters in path order.
     pub path_params: Vec<Param>,
-    /// Query parameters in spec order.
+    /// Query parameters in spec order. An array is sent as one `name=value` pair per item
+    /// (`style: form, explode: true`).
     pub query_params: Vec<Param>,
+    /// Header parameters in spec order.
+    pub header_params: Vec<Param>,
     /// The JSON request body.
     pub body: Option<Body>,
     /// The type of the envelope's `data` on success, `None` when there is none.
@@ -1630,6 +1633,7 @@ impl<'a> ModelBuilder<'a> {
             .collect();
         let mut path_params = Vec::new();
         let mut query_params = Vec::new();
+        let mut header_params = Vec::new();
         for name in &template_names {
             match params.get(&(name.clone(), "path")) {
                 Some((p, p_ptr)) => {
@@ -1655,10 +1659,29 @@ impl<'a> ModelBuilder<'a> {
                     let p_ptr = p_ptr.clone();
                     query_params.push(self.param(p, &p_ptr, &method_name));
                 }
+                "header"
+                    if ["accept", "content-type", "authorization"]
+                        .contains(&name.to_ascii_lowercase().as_str()) =>
+                {
+                    self.diag(
+                        p_ptr,
+                        format!("header parameter `{name}` is one OpenAPI ignores"),
+                        Some("credentials go in components/securitySchemes; the client sets Accept and Content-Type"),
+                    )
+                }
+                "header" if !is_header_name(name) => self.diag(
+                    p_ptr,
+                    format!("header parameter `{name}` is not a valid HTTP header name"),
+                    None,
+                ),
+                "header" => {
+                    let p_ptr = p_ptr.clone();
+                    header_params.push(self.param(p, &p_ptr, &method_name));
+                }
                 other => self.diag(
                     p_ptr,
                     format!("{other} parameter `{name}` is not supported"),
-                    Some("credentials go in components/securitySchemes; other headers are not part of this API"),
+                    Some("only path, query and header parameters are supported"),
                 ),
             }
         }
@@ -1684,6 +1707,7 @@ impl<'a> ModelBuilder<'a> {
             idempotent,
             path_params,
             query_params,
+            header_params,
             body,
             data,
             data_required,
@@ -1768,18 +1792,52 @@ impl<'a> ModelBuilder<'a> {
                 TypeRef::Json
             }
         };
-        if matches!(
-            ty,
-            TypeRef::Json | TypeRef::Object | TypeRef::Array(_) | TypeRef::Map(_)
-        ) {
-            self.diag(
+        let scalar = |t: &TypeRef| {
+            !matches!(
+                t,
+                TypeRef::Json
+                    | TypeRef::Object
+                    | TypeRef::Array(_)
+                    | TypeRef::Map(_)
+                    | TypeRef::Nullable(_)
+                    | TypeRef::OneOrMany(_)
+            )
+        };
+        match (&ty, p) {
+            (TypeRef::Array(item), Parameter::Query { style, .. }) if scalar(item) => {
+                if !matches!(style, openapiv3::QueryStyle::Form) || data.explode == Some(false) {
+                    self.diag(
+                        pointer,
+                        format!(
+                            "array query parameter `{}` must be `style: form, explode: true` (one `{}=` pair per item)",
+                            data.name, data.name
+                        ),
+                        Some("remove `style` and `explode`, whose defaults are these"),
+                    );
+                }
+            }
+            (t, _) if scalar(t) => {}
+            (TypeRef::Array(_), Parameter::Query { .. }) => self.diag(
                 pointer,
                 format!(
-                    "parameter `{}` must be a string, integer, number, boolean or enum",
+                    "array query parameter `{}` must have string, integer, number, boolean or enum items",
                     data.name
                 ),
                 None,
-            );
+            ),
+            _ => self.diag(
+                pointer,
+                format!(
+                    "parameter `{}` must be a string, integer, number, boolean or enum{}",
+                    data.name,
+                    if matches!(p, Parameter::Query { .. }) {
+                        ", or an array of them"
+                    } else {
+                        ""
+                    }
+                ),
+                None,
+            ),
         }
         Param {
             rust_name: snake_ident(&data.name),
@@ -2367,4 +2425,12 @@ fn relax_read_write_only(
             }
         }
     }
+}
+
+/// An HTTP header name: one or more token characters (RFC 9110).
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }

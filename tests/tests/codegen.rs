@@ -200,3 +200,14 @@ fn one_of_and_any_of_become_enums() {
     types(r#"Some("Circle") =>"#);
     check_has("unions", "operations.rs", "body: &crate::types::Pet");
 }
+
+#[test]
+fn header_and_array_query_parameters() {
+    let ops = |needle| check_has("parameters", "operations.rs", needle);
+    ops("x_request_id: &str");
+    ops("x_priority: Option<i32>");
+    ops("id: &[String]");
+    ops(r#"call.header("X-Request-Id", x_request_id)?;"#);
+    ops(r#"call.query.push(("id", v.to_string()));"#);
+    ops("pub level: Option<Vec<i32>>,");
+}
