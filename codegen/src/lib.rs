@@ -40,7 +40,7 @@ pub fn generate_from(spec: &Spec) -> Result<Generated, SpecError> {
         diagnostics: vec![Diagnostic {
             pointer: String::new(),
             line: None,
-            message,
+            message: format!("{message} (a bug of the generator: please report it with this spec)"),
             hint: None,
         }],
     })?;
