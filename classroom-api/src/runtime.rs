@@ -460,10 +460,10 @@ mod tests {
             .and(path("/items"))
             .and(header("x-request-id", "req-42"))
             .and(|r: &wiremock::Request| r.url.query() == Some("id=a&id=b%26c&level=3"))
-            .respond_with(ResponseTemplate::new(200).set_body_raw(
-                r#"{"code":0,"msg":"Success","ts":1}"#,
-                "application/json",
-            ))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_raw(r#"{"code":0,"msg":"Success","ts":1}"#, "application/json"),
+            )
             .expect(1)
             .mount(&server)
             .await;
