@@ -58,17 +58,17 @@ fn write_if_changed(path: &Path, contents: &str) {
     fs::write(path, contents).unwrap();
 }
 
-/// Copies a folder's files (not `target/`), each only when it changed.
-fn copy_tree(from: &Path, to: &Path) {
+/// Copies a folder's files (not `target/`, not `except`), each only when it changed.
+fn copy_tree(from: &Path, to: &Path, except: &Path) {
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let path = entry.path();
         let name = entry.file_name();
-        if name == "target" {
+        if name == "target" || path == except {
             continue;
         }
         if entry.file_type().unwrap().is_dir() {
-            copy_tree(&path, &to.join(&name));
+            copy_tree(&path, &to.join(&name), except);
         } else {
             let bytes = fs::read(&path).unwrap();
             let dest = to.join(&name);
@@ -199,7 +199,12 @@ fn every_fixture_compiles_with_clippy_and_rustdoc_warnings_denied() {
     let scratch = target_dir().join("codegen-scratch");
     let ws = scratch.join("ws");
     let krate = ws.join("classroom-api");
-    copy_tree(&root().join("classroom-api"), &krate);
+    // `lib.rs` is written below, with the fixtures' module.
+    copy_tree(
+        &root().join("classroom-api"),
+        &krate,
+        &root().join("classroom-api/src/lib.rs"),
+    );
     write_if_changed(
         &ws.join("Cargo.toml"),
         &scratch_manifest(&fs::read_to_string(root().join("Cargo.toml")).unwrap()),
