@@ -421,6 +421,9 @@ impl Client {
         for (k, v) in auth.iter() {
             req = req.header(k, v);
         }
+        for (k, v) in &call.headers {
+            req = req.header(k, v);
+        }
         match &call.body {
             Some(body) => {
                 req = req

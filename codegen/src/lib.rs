@@ -6,6 +6,7 @@
 
 mod diagnostics;
 pub mod diff;
+mod doc_text;
 pub mod docs;
 mod emit;
 pub mod json_schema;
@@ -39,7 +40,7 @@ pub fn generate_from(spec: &Spec) -> Result<Generated, SpecError> {
         diagnostics: vec![Diagnostic {
             pointer: String::new(),
             line: None,
-            message,
+            message: format!("{message} (a bug of the generator: please report it with this spec)"),
             hint: None,
         }],
     })?;

@@ -40,8 +40,10 @@ pub struct Model {
 pub enum TypeRef {
     /// `String`.
     String,
-    /// `i64`.
+    /// `i64` (`integer`, with `format: int64` or none).
     Integer,
+    /// `i32` (`integer` with `format: int32`).
+    Int32,
     /// `f64`.
     Number,
     /// `bool`.
@@ -54,6 +56,8 @@ pub enum TypeRef {
     Named(String),
     /// `Vec<T>`.
     Array(Box<TypeRef>),
+    /// `Option<T>`: an array item or map value that may be null (`nullable: true`).
+    Nullable(Box<TypeRef>),
     /// `BTreeMap<String, T>`.
     Map(Box<TypeRef>),
     /// `Vec<T>` on the Rust side; the wire carries an array of `T` or a single `T`
@@ -71,6 +75,8 @@ pub enum TypeDef {
     Struct(StructDef),
     /// An integer or string enum with an unknown variant.
     Enum(EnumDef),
+    /// A `oneOf` or `anyOf`: one variant per member.
+    Union(UnionDef),
 }
 
 impl TypeDef {
@@ -79,8 +85,53 @@ impl TypeDef {
         match self {
             TypeDef::Struct(s) => &s.name,
             TypeDef::Enum(e) => &e.name,
+            TypeDef::Union(u) => &u.name,
         }
     }
+
+    /// The JSON pointer of the schema.
+    pub fn pointer(&self) -> &str {
+        match self {
+            TypeDef::Struct(s) => &s.pointer,
+            TypeDef::Enum(e) => &e.pointer,
+            TypeDef::Union(u) => &u.pointer,
+        }
+    }
+}
+
+/// A Rust enum generated from a `oneOf` or `anyOf` (other than the event catalogue, a
+/// one-or-many, a flexible boolean, or an enum with `x-enum-varnames`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionDef {
+    /// Rust name.
+    pub name: String,
+    /// Doc text.
+    pub doc: String,
+    /// JSON pointer of the schema.
+    pub pointer: String,
+    /// The `discriminator`'s `propertyName`: the variant is chosen by that property's value.
+    /// Without one, the members are tried in spec order.
+    pub tag: Option<String>,
+    /// The members, in spec order.
+    pub members: Vec<UnionMember>,
+    /// The type is received (a response, an event): a value that matches no member is kept as
+    /// `Unknown(serde_json::Value)` rather than failing the whole answer.
+    pub keeps_unknown: bool,
+}
+
+/// One member of a [`UnionDef`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionMember {
+    /// Rust variant name.
+    pub name: String,
+    /// Its type.
+    pub ty: TypeRef,
+    /// Doc text.
+    pub doc: String,
+    /// The discriminator values that choose it (tagged unions only).
+    pub tag_values: Vec<String>,
+    /// Held in a `Box` (a recursive union, see [`Field::boxed`]).
+    pub boxed: bool,
 }
 
 /// A struct generated from an object schema.
@@ -111,6 +162,13 @@ pub struct Field {
     pub nullable: bool,
     /// Doc text.
     pub doc: String,
+    /// Held in a `Box`: the field's type contains its own struct again by value (directly, or
+    /// through other structs' fields), which would give the struct an infinite size.
+    pub boxed: bool,
+    /// `readOnly: true`: set by the server. Not required where the type is sent in a request.
+    pub read_only: bool,
+    /// `writeOnly: true`: never sent back. Not required where the type is received.
+    pub write_only: bool,
 }
 
 impl Field {
@@ -191,8 +249,11 @@ pub struct Operation {
     pub idempotent: bool,
     /// Path parameters in path order.
     pub path_params: Vec<Param>,
-    /// Query parameters in spec order.
+    /// Query parameters in spec order. An array is sent as one `name=value` pair per item
+    /// (`style: form, explode: true`).
     pub query_params: Vec<Param>,
+    /// Header parameters in spec order.
+    pub header_params: Vec<Param>,
     /// The JSON request body.
     pub body: Option<Body>,
     /// The type of the envelope's `data` on success, `None` when there is none.
@@ -396,21 +457,46 @@ pub struct SecurityScheme {
     pub location: String,
 }
 
-/// Rust keywords that cannot be field or method names.
+/// Rust keywords, strict and reserved (edition 2024), that cannot be field or method names; a
+/// `_` is appended (`type_`). Raw identifiers are not used: `self`, `Self`, `super` and `crate`
+/// cannot be raw.
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else", "enum",
-    "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
-    "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
-    "try", "type", "unsafe", "use", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
+
+/// A wire name as ASCII words for case conversion: ASCII letters and digits are kept, every other
+/// letter or digit becomes a word of its own (`é` → ` u00e9 `, so that `café` and `cafe` stay
+/// apart), anything else separates words. A name with no letter or digit is spelled by its
+/// characters (`_` → `u005f`), and the empty name is `empty`.
+fn ascii_words(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if c.is_alphanumeric() {
+            out.push_str(&format!(" u{:04x} ", u32::from(c)));
+        } else {
+            out.push(' ');
+        }
+    }
+    if !out.trim().is_empty() {
+        out
+    } else if name.is_empty() {
+        "empty".to_owned()
+    } else {
+        name.chars()
+            .map(|c| format!(" u{:04x}", u32::from(c)))
+            .collect()
+    }
+}
 
 /// Turns a wire name into a Rust identifier in snake case.
 pub fn snake_ident(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    let mut s = cleaned.to_snake_case();
+    let mut s = ascii_words(name).to_snake_case();
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s = format!("n{s}");
     }
@@ -422,13 +508,12 @@ pub fn snake_ident(name: &str) -> String {
 
 /// Turns a wire name into a Rust type or variant name.
 pub fn camel_ident(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    let s = cleaned.to_upper_camel_case();
+    let s = ascii_words(name).to_upper_camel_case();
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         format!("V{s}")
+    } else if s == "Self" {
+        // The one keyword in UpperCamel case; it cannot be a raw identifier.
+        "SelfValue".to_owned()
     } else {
         s
     }
@@ -441,6 +526,7 @@ pub(crate) fn build(api: &OpenAPI) -> Result<Model, Vec<Diagnostic>> {
         diags: Vec::new(),
         types: BTreeMap::new(),
         skip: BTreeSet::new(),
+        defining: Vec::new(),
     };
     let model = b.run();
     if b.diags.is_empty() {
@@ -456,6 +542,9 @@ struct ModelBuilder<'a> {
     types: BTreeMap<String, TypeDef>,
     /// Component schemas not generated as types (envelopes, event variants).
     skip: BTreeSet<String>,
+    /// Pointers of the schemas being defined, innermost last: an inline schema met again while
+    /// it is being defined refers to itself.
+    defining: Vec<String>,
 }
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
@@ -549,6 +638,8 @@ impl<'a> ModelBuilder<'a> {
         if let Some(events) = &mut events {
             fold_envelope_fields(events, &self.types);
         }
+        box_recursive_fields(&mut self.types);
+        relax_read_write_only(&mut self.types, &operations, events.as_ref());
         Model {
             title: api.info.title.clone(),
             version: api.info.version.clone(),
@@ -666,6 +757,9 @@ impl<'a> ModelBuilder<'a> {
     }
 
     fn is_struct_like(&self, schema: &Schema) -> bool {
+        if wrapped_ref(schema).is_some() {
+            return false;
+        }
         match &schema.schema_kind {
             SchemaKind::Type(Type::Object(o)) => !o.properties.is_empty(),
             SchemaKind::AllOf { .. } => true,
@@ -728,9 +822,8 @@ impl<'a> ModelBuilder<'a> {
             }
             _ => return None,
         };
-        let names: Vec<String> = ext
-            .get("x-enum-varnames")
-            .and_then(Value::as_array)
+        let given = ext.get("x-enum-varnames").and_then(Value::as_array);
+        let names: Vec<String> = given
             .map(|a| {
                 a.iter()
                     .map(|v| v.as_str().map(camel_ident).unwrap_or_default())
@@ -742,10 +835,20 @@ impl<'a> ModelBuilder<'a> {
                     .map(|v| match v {
                         EnumValue::Int(i) if *i < 0 => format!("Minus{}", i.unsigned_abs()),
                         EnumValue::Int(i) => format!("V{i}"),
-                        EnumValue::Str(s) => camel_ident(s),
+                        // The variants that keep unknown values have these names.
+                        EnumValue::Str(s) => match camel_ident(s) {
+                            n if n == "Unknown" || n == "Other" => format!("{n}Value"),
+                            n => n,
+                        },
                     })
                     .collect()
             });
+        // Where each name comes from: its `x-enum-varnames` entry, or its value.
+        let name_pointer = |i: usize| match (given, &schema.schema_kind) {
+            (Some(_), _) => format!("{pointer}/x-enum-varnames/{i}"),
+            (None, SchemaKind::Type(_)) => format!("{pointer}/enum/{i}"),
+            (None, _) => pointer.to_owned(),
+        };
         if names.len() != values.len() {
             self.diag(
                 format!("{pointer}/x-enum-varnames"),
@@ -767,15 +870,28 @@ impl<'a> ModelBuilder<'a> {
                     .collect()
             })
             .unwrap_or_default();
-        let mut seen = BTreeSet::new();
-        for n in &names {
-            if n.is_empty() || !seen.insert(n.clone()) || n == "Unknown" || n == "Other" {
-                self.diag(
-                    format!("{pointer}/x-enum-varnames"),
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, n) in names.iter().enumerate() {
+            let problem = if n.is_empty() {
+                Some("an empty enum variant name".to_owned())
+            } else if n == "Unknown" || n == "Other" {
+                Some(format!(
+                    "enum variant name `{n}` is reserved for values the crate does not know"
+                ))
+            } else {
+                seen.insert(n.clone(), i).map(|first| {
                     format!(
-                        "enum variant name `{n}` is empty, repeated or reserved (Unknown, Other)"
-                    ),
-                    None,
+                        "enum values {} and {} both become the Rust variant `{n}`",
+                        value_text(&values[first]),
+                        value_text(&values[i])
+                    )
+                })
+            };
+            if let Some(message) = problem {
+                self.diag(
+                    name_pointer(i),
+                    message,
+                    Some("name the variants with `x-enum-varnames: [...]`, one UpperCamel name per value"),
                 );
                 return None;
             }
@@ -814,10 +930,7 @@ impl<'a> ModelBuilder<'a> {
     fn define(&mut self, name: &str, schema: &'a Schema, pointer: &str) -> TypeRef {
         let rust_name = camel_ident(name);
         if let Some(existing) = self.types.get(&rust_name) {
-            let same = match existing {
-                TypeDef::Struct(s) => s.pointer == pointer,
-                TypeDef::Enum(e) => e.pointer == pointer,
-            };
+            let same = existing.pointer() == pointer;
             if !same {
                 self.diag(
                     pointer,
@@ -834,6 +947,14 @@ impl<'a> ModelBuilder<'a> {
         if !self.is_struct_like(schema) {
             return self.inline_type(schema, pointer, name);
         }
+        if self.defining.iter().any(|p| p == pointer) {
+            self.diag(
+                pointer,
+                "an inline schema contains itself",
+                Some("move it to components/schemas and `$ref` it"),
+            );
+            return TypeRef::Json;
+        }
         // Reserve the name first so recursive references terminate.
         self.types.insert(
             rust_name.clone(),
@@ -844,6 +965,7 @@ impl<'a> ModelBuilder<'a> {
                 fields: Vec::new(),
             }),
         );
+        self.defining.push(pointer.to_owned());
         let merged = self.merged(schema, pointer, 0);
         let mut fields = Vec::new();
         let mut seen = BTreeSet::new();
@@ -853,7 +975,7 @@ impl<'a> ModelBuilder<'a> {
                 self.diag(
                     prop_ptr,
                     format!("two properties both become the Rust field `{rust}`"),
-                    None,
+                    Some("the names differ only in case or in characters that are not letters or digits; the generator cannot give both a field"),
                 );
                 continue;
             }
@@ -866,6 +988,9 @@ impl<'a> ModelBuilder<'a> {
                 required: merged.required.contains(json_name),
                 nullable,
                 doc,
+                boxed: false,
+                read_only: self.access(prop).0,
+                write_only: self.access(prop).1,
             });
         }
         for r in &merged.required {
@@ -877,6 +1002,7 @@ impl<'a> ModelBuilder<'a> {
                 );
             }
         }
+        self.defining.pop();
         self.types.insert(
             rust_name.clone(),
             TypeDef::Struct(StructDef {
@@ -910,6 +1036,25 @@ impl<'a> ModelBuilder<'a> {
                     .unwrap_or_default();
                 (ty, nullable, doc)
             }
+            ReferenceOr::Item(s) if wrapped_ref(s).is_some() => {
+                let reference = wrapped_ref(s).unwrap_or_default();
+                let ty = self.type_of_ref(reference, pointer);
+                let (nullable, doc) = self
+                    .component(reference)
+                    .map(|(_, r)| {
+                        (
+                            r.schema_data.nullable,
+                            r.schema_data.description.clone().unwrap_or_default(),
+                        )
+                    })
+                    .unwrap_or_default();
+                let own = s.schema_data.description.clone().unwrap_or_default();
+                (
+                    ty,
+                    nullable || s.schema_data.nullable,
+                    if own.is_empty() { doc } else { own },
+                )
+            }
             ReferenceOr::Item(s) => {
                 let ty = if self.is_struct_like(s) || self.enum_def(hint, s, pointer).is_some() {
                     self.define(hint, s, pointer)
@@ -923,6 +1068,18 @@ impl<'a> ModelBuilder<'a> {
                 )
             }
         }
+    }
+
+    /// `readOnly` and `writeOnly` of a property (of the schema it references, for a `$ref`).
+    fn access(&self, prop: &ReferenceOr<Box<Schema>>) -> (bool, bool) {
+        let data = match prop {
+            ReferenceOr::Item(s) => &s.schema_data,
+            ReferenceOr::Reference { reference } => match self.component(reference) {
+                Some((_, s)) => &s.schema_data,
+                None => return (false, false),
+            },
+        };
+        (data.read_only, data.write_only)
     }
 
     fn type_of_ref(&mut self, reference: &str, pointer: &str) -> TypeRef {
@@ -956,50 +1113,209 @@ impl<'a> ModelBuilder<'a> {
 
     /// The type of a schema that is not itself a named struct or enum.
     fn inline_type(&mut self, schema: &'a Schema, pointer: &str, hint: &str) -> TypeRef {
+        if let Some(reference) = wrapped_ref(schema) {
+            return self.type_of_ref(reference, pointer);
+        }
         match &schema.schema_kind {
             SchemaKind::Type(Type::String(_)) => TypeRef::String,
-            SchemaKind::Type(Type::Integer(_)) => TypeRef::Integer,
+            SchemaKind::Type(Type::Integer(t)) => match t.format {
+                openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => {
+                    TypeRef::Int32
+                }
+                _ => TypeRef::Integer,
+            },
             SchemaKind::Type(Type::Number(_)) => TypeRef::Number,
             SchemaKind::Type(Type::Boolean(_)) => TypeRef::Boolean,
             SchemaKind::Type(Type::Array(a)) => match &a.items {
-                Some(items) => TypeRef::Array(Box::new(self.boxed_type(
-                    items,
-                    &format!("{pointer}/items"),
-                    &format!("{hint}Item"),
-                ))),
+                Some(items) => {
+                    let (item, nullable, _) =
+                        self.property(items, &format!("{pointer}/items"), &format!("{hint}Item"));
+                    TypeRef::Array(Box::new(nullable_if(item, nullable)))
+                }
                 None => TypeRef::Array(Box::new(TypeRef::Json)),
             },
-            SchemaKind::Type(Type::Object(o)) if o.properties.is_empty() => match &o
-                .additional_properties
-            {
-                Some(AdditionalProperties::Schema(s)) => {
-                    let vptr = format!("{pointer}/additionalProperties");
-                    let value = match s.as_ref() {
-                        ReferenceOr::Reference { reference } => self.type_of_ref(reference, &vptr),
-                        ReferenceOr::Item(s) => {
-                            let hint = format!("{hint}Value");
-                            if self.is_struct_like(s) {
-                                self.define(&hint, s, &vptr)
-                            } else {
-                                self.inline_type(s, &vptr, &hint)
+            SchemaKind::Type(Type::Object(o)) if o.properties.is_empty() => {
+                match &o.additional_properties {
+                    Some(AdditionalProperties::Schema(s)) => {
+                        let vptr = format!("{pointer}/additionalProperties");
+                        let (value, nullable) = match s.as_ref() {
+                            ReferenceOr::Reference { reference } => (
+                                self.type_of_ref(reference, &vptr),
+                                self.component(reference)
+                                    .is_some_and(|(_, s)| s.schema_data.nullable),
+                            ),
+                            ReferenceOr::Item(s) => {
+                                let hint = format!("{hint}Value");
+                                let value = if self.is_struct_like(s) {
+                                    self.define(&hint, s, &vptr)
+                                } else {
+                                    self.inline_type(s, &vptr, &hint)
+                                };
+                                (value, s.schema_data.nullable)
                             }
-                        }
-                    };
-                    TypeRef::Map(Box::new(value))
+                        };
+                        TypeRef::Map(Box::new(nullable_if(value, nullable)))
+                    }
+                    _ => TypeRef::Object,
                 }
-                _ => TypeRef::Object,
-            },
+            }
             _ if self.is_struct_like(schema) => self.define(hint, schema, pointer),
             SchemaKind::AnyOf { any_of: members } | SchemaKind::OneOf { one_of: members }
                 if is_flexible_boolean(members) =>
             {
                 TypeRef::FlexibleBoolean
             }
-            SchemaKind::AnyOf { any_of: members } | SchemaKind::OneOf { one_of: members } => self
-                .one_or_many(members, pointer, hint)
-                .unwrap_or(TypeRef::Json),
+            SchemaKind::AnyOf { any_of: members } | SchemaKind::OneOf { one_of: members } => {
+                match self.one_or_many(members, pointer, hint) {
+                    Some(t) => t,
+                    None => self.union(hint, schema, members, pointer),
+                }
+            }
             _ => TypeRef::Json,
         }
+    }
+
+    /// A `oneOf`/`anyOf` as a Rust enum; JSON when a member is a free-form object (the spec then
+    /// says "any object", and the SDK keeps the JSON as sent).
+    fn union(
+        &mut self,
+        name: &str,
+        schema: &'a Schema,
+        members: &'a [ReferenceOr<Schema>],
+        pointer: &str,
+    ) -> TypeRef {
+        let free_form = |m: &ReferenceOr<Schema>| match m {
+            ReferenceOr::Item(s) => match &s.schema_kind {
+                SchemaKind::Type(Type::Object(o)) => {
+                    o.properties.is_empty()
+                        && !matches!(
+                            o.additional_properties,
+                            Some(AdditionalProperties::Schema(_))
+                        )
+                }
+                SchemaKind::Any(a) => {
+                    a.properties.is_empty()
+                        && a.one_of.is_empty()
+                        && a.any_of.is_empty()
+                        && a.all_of.is_empty()
+                }
+                _ => false,
+            },
+            ReferenceOr::Reference { .. } => false,
+        };
+        if members.is_empty() || members.iter().any(free_form) {
+            return TypeRef::Json;
+        }
+        let rust_name = camel_ident(name);
+        if let Some(existing) = self.types.get(&rust_name) {
+            if existing.pointer() != pointer {
+                self.diag(
+                    pointer,
+                    format!("two schemas both become the Rust type `{rust_name}`"),
+                    Some("rename one of them"),
+                );
+            }
+            return TypeRef::Named(rust_name);
+        }
+        let placeholder = UnionDef {
+            name: rust_name.clone(),
+            doc: schema.schema_data.description.clone().unwrap_or_default(),
+            pointer: pointer.to_owned(),
+            tag: None,
+            members: Vec::new(),
+            keeps_unknown: false,
+        };
+        self.types
+            .insert(rust_name.clone(), TypeDef::Union(placeholder.clone()));
+        let kind = if matches!(schema.schema_kind, SchemaKind::OneOf { .. }) {
+            "oneOf"
+        } else {
+            "anyOf"
+        };
+        let discriminator = schema.schema_data.discriminator.as_ref();
+        let mut out = Vec::new();
+        let mut names = BTreeSet::new();
+        for (i, member) in members.iter().enumerate() {
+            let mptr = format!("{pointer}/{kind}/{i}");
+            let (variant, ty, doc) = match member {
+                ReferenceOr::Reference { reference } => {
+                    let short = reference.rsplit('/').next().unwrap_or(reference);
+                    let doc = self
+                        .component(reference)
+                        .and_then(|(_, s)| s.schema_data.description.clone())
+                        .unwrap_or_default();
+                    (camel_ident(short), self.type_of_ref(reference, &mptr), doc)
+                }
+                ReferenceOr::Item(s) => {
+                    let variant = match &s.schema_kind {
+                        SchemaKind::Type(Type::String(_)) => "String".to_owned(),
+                        SchemaKind::Type(Type::Integer(_)) => "Integer".to_owned(),
+                        SchemaKind::Type(Type::Number(_)) => "Number".to_owned(),
+                        SchemaKind::Type(Type::Boolean(_)) => "Boolean".to_owned(),
+                        SchemaKind::Type(Type::Array(_)) => "Array".to_owned(),
+                        _ => format!("Variant{i}"),
+                    };
+                    let hint = format!("{rust_name}{variant}");
+                    let ty = if self.is_struct_like(s) {
+                        self.define(&hint, s, &mptr)
+                    } else {
+                        self.inline_type(s, &mptr, &hint)
+                    };
+                    (
+                        variant,
+                        ty,
+                        s.schema_data.description.clone().unwrap_or_default(),
+                    )
+                }
+            };
+            let variant = if names.contains(&variant) || variant == "Unknown" {
+                format!("{variant}{i}")
+            } else {
+                variant
+            };
+            names.insert(variant.clone());
+            let tag_values = match (discriminator, member) {
+                (None, _) => Vec::new(),
+                (Some(d), ReferenceOr::Reference { reference }) => {
+                    let short = reference.rsplit('/').next().unwrap_or(reference);
+                    let mapped: Vec<String> = d
+                        .mapping
+                        .iter()
+                        .filter(|(_, target)| *target == reference || target.as_str() == short)
+                        .map(|(value, _)| value.clone())
+                        .collect();
+                    if mapped.is_empty() {
+                        vec![short.to_owned()]
+                    } else {
+                        mapped
+                    }
+                }
+                (Some(_), ReferenceOr::Item(_)) => {
+                    self.diag(
+                        &mptr,
+                        "a member of a union with a `discriminator` must be a `$ref` to a named schema",
+                        Some("move the member to components/schemas and `$ref` it"),
+                    );
+                    Vec::new()
+                }
+            };
+            out.push(UnionMember {
+                name: variant,
+                ty,
+                doc,
+                tag_values,
+                boxed: false,
+            });
+        }
+        self.types.insert(
+            rust_name.clone(),
+            TypeDef::Union(UnionDef {
+                tag: discriminator.map(|d| d.property_name.clone()),
+                members: out,
+                ..placeholder
+            }),
+        );
+        TypeRef::Named(rust_name)
     }
 
     /// `[array of T, T]` (in either order) is "one or many T".
@@ -1149,6 +1465,9 @@ impl<'a> ModelBuilder<'a> {
                             required: merged.required.contains(json_name),
                             nullable,
                             doc,
+                            boxed: false,
+                            read_only: false,
+                            write_only: false,
                         });
                     }
                     envelope_fields = Some(fields);
@@ -1314,6 +1633,7 @@ impl<'a> ModelBuilder<'a> {
             .collect();
         let mut path_params = Vec::new();
         let mut query_params = Vec::new();
+        let mut header_params = Vec::new();
         for name in &template_names {
             match params.get(&(name.clone(), "path")) {
                 Some((p, p_ptr)) => {
@@ -1339,10 +1659,29 @@ impl<'a> ModelBuilder<'a> {
                     let p_ptr = p_ptr.clone();
                     query_params.push(self.param(p, &p_ptr, &method_name));
                 }
+                "header"
+                    if ["accept", "content-type", "authorization"]
+                        .contains(&name.to_ascii_lowercase().as_str()) =>
+                {
+                    self.diag(
+                        p_ptr,
+                        format!("header parameter `{name}` is one OpenAPI ignores"),
+                        Some("credentials go in components/securitySchemes; the client sets Accept and Content-Type"),
+                    )
+                }
+                "header" if !is_header_name(name) => self.diag(
+                    p_ptr,
+                    format!("header parameter `{name}` is not a valid HTTP header name"),
+                    None,
+                ),
+                "header" => {
+                    let p_ptr = p_ptr.clone();
+                    header_params.push(self.param(p, &p_ptr, &method_name));
+                }
                 other => self.diag(
                     p_ptr,
                     format!("{other} parameter `{name}` is not supported"),
-                    Some("credentials go in components/securitySchemes; other headers are not part of this API"),
+                    Some("only path, query and header parameters are supported"),
                 ),
             }
         }
@@ -1368,6 +1707,7 @@ impl<'a> ModelBuilder<'a> {
             idempotent,
             path_params,
             query_params,
+            header_params,
             body,
             data,
             data_required,
@@ -1452,18 +1792,52 @@ impl<'a> ModelBuilder<'a> {
                 TypeRef::Json
             }
         };
-        if matches!(
-            ty,
-            TypeRef::Json | TypeRef::Object | TypeRef::Array(_) | TypeRef::Map(_)
-        ) {
-            self.diag(
+        let scalar = |t: &TypeRef| {
+            !matches!(
+                t,
+                TypeRef::Json
+                    | TypeRef::Object
+                    | TypeRef::Array(_)
+                    | TypeRef::Map(_)
+                    | TypeRef::Nullable(_)
+                    | TypeRef::OneOrMany(_)
+            )
+        };
+        match (&ty, p) {
+            (TypeRef::Array(item), Parameter::Query { style, .. }) if scalar(item) => {
+                if !matches!(style, openapiv3::QueryStyle::Form) || data.explode == Some(false) {
+                    self.diag(
+                        pointer,
+                        format!(
+                            "array query parameter `{}` must be `style: form, explode: true` (one `{}=` pair per item)",
+                            data.name, data.name
+                        ),
+                        Some("remove `style` and `explode`, whose defaults are these"),
+                    );
+                }
+            }
+            (t, _) if scalar(t) => {}
+            (TypeRef::Array(_), Parameter::Query { .. }) => self.diag(
                 pointer,
                 format!(
-                    "parameter `{}` must be a string, integer, number, boolean or enum",
+                    "array query parameter `{}` must have string, integer, number, boolean or enum items",
                     data.name
                 ),
                 None,
-            );
+            ),
+            _ => self.diag(
+                pointer,
+                format!(
+                    "parameter `{}` must be a string, integer, number, boolean or enum{}",
+                    data.name,
+                    if matches!(p, Parameter::Query { .. }) {
+                        ", or an array of them"
+                    } else {
+                        ""
+                    }
+                ),
+                None,
+            ),
         }
         Param {
             rust_name: snake_ident(&data.name),
@@ -1880,4 +2254,183 @@ fn is_flexible_boolean(members: &[ReferenceOr<Schema>]) -> bool {
         _ => false,
     };
     (boolean(a) && text(b)) || (text(a) && boolean(b))
+}
+
+/// The `$ref` of a one-member wrapper (`allOf`, `oneOf` or `anyOf` of one `$ref`, without
+/// properties of its own), written to give a reference its own `description` or `nullable`.
+fn wrapped_ref(schema: &Schema) -> Option<&str> {
+    let members = match &schema.schema_kind {
+        SchemaKind::AllOf { all_of: m }
+        | SchemaKind::OneOf { one_of: m }
+        | SchemaKind::AnyOf { any_of: m } => m,
+        _ => return None,
+    };
+    match members.as_slice() {
+        [ReferenceOr::Reference { reference }] => Some(reference.as_str()),
+        _ => None,
+    }
+}
+
+/// Boxes every struct field whose type holds, by value (not through a `Vec` or a map), a struct
+/// that holds the field's own struct again by value: without the box the struct would have an
+/// infinite size. Every such edge of a cycle is boxed, so the choice does not depend on order.
+fn box_recursive_fields(types: &mut BTreeMap<String, TypeDef>) {
+    let by_value = |t: &TypeRef| match t {
+        TypeRef::Named(n) => Some(n.clone()),
+        _ => None,
+    };
+    let edges: BTreeMap<String, Vec<String>> = types
+        .iter()
+        .filter_map(|(name, t)| match t {
+            TypeDef::Struct(s) => Some((
+                name.clone(),
+                s.fields.iter().filter_map(|f| by_value(&f.ty)).collect(),
+            )),
+            TypeDef::Union(u) => Some((
+                name.clone(),
+                u.members.iter().filter_map(|m| by_value(&m.ty)).collect(),
+            )),
+            TypeDef::Enum(_) => None,
+        })
+        .collect();
+    let reaches = |from: &str, to: &str| {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![from.to_owned()];
+        while let Some(n) = stack.pop() {
+            if n == to {
+                return true;
+            }
+            if seen.insert(n.clone()) {
+                stack.extend(edges.get(&n).into_iter().flatten().cloned());
+            }
+        }
+        false
+    };
+    let mut boxed = Vec::new();
+    for (name, t) in types.iter() {
+        let member_types: Vec<&TypeRef> = match t {
+            TypeDef::Struct(s) => s.fields.iter().map(|f| &f.ty).collect(),
+            TypeDef::Union(u) => u.members.iter().map(|m| &m.ty).collect(),
+            TypeDef::Enum(_) => Vec::new(),
+        };
+        for (i, ty) in member_types.into_iter().enumerate() {
+            if let Some(target) = by_value(ty)
+                && reaches(&target, name)
+            {
+                boxed.push((name.clone(), i));
+            }
+        }
+    }
+    for (name, i) in boxed {
+        match types.get_mut(&name) {
+            Some(TypeDef::Struct(s)) => s.fields[i].boxed = true,
+            Some(TypeDef::Union(u)) => u.members[i].boxed = true,
+            _ => {}
+        }
+    }
+}
+
+/// An enum value as the spec writes it, for messages.
+fn value_text(v: &EnumValue) -> String {
+    match v {
+        EnumValue::Int(i) => format!("`{i}`"),
+        EnumValue::Str(s) => format!("`{s:?}`"),
+    }
+}
+
+/// `Option<T>` for an array item or map value that may be null.
+fn nullable_if(ty: TypeRef, nullable: bool) -> TypeRef {
+    if nullable && !matches!(ty, TypeRef::Json) {
+        TypeRef::Nullable(Box::new(ty))
+    } else {
+        ty
+    }
+}
+
+/// Named types reachable from `roots` through struct fields, array items and map values.
+fn reachable(types: &BTreeMap<String, TypeDef>, roots: Vec<&TypeRef>) -> BTreeSet<String> {
+    fn names(t: &TypeRef, out: &mut Vec<String>) {
+        match t {
+            TypeRef::Named(n) => out.push(n.clone()),
+            TypeRef::Array(i) | TypeRef::Map(i) | TypeRef::OneOrMany(i) | TypeRef::Nullable(i) => {
+                names(i, out)
+            }
+            _ => {}
+        }
+    }
+    let mut stack = Vec::new();
+    for r in roots {
+        names(r, &mut stack);
+    }
+    let mut seen = BTreeSet::new();
+    while let Some(n) = stack.pop() {
+        if !seen.insert(n.clone()) {
+            continue;
+        }
+        match types.get(&n) {
+            Some(TypeDef::Struct(s)) => {
+                for f in &s.fields {
+                    names(&f.ty, &mut stack);
+                }
+            }
+            Some(TypeDef::Union(u)) => {
+                for m in &u.members {
+                    names(&m.ty, &mut stack);
+                }
+            }
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// A `readOnly` property is not required in a type that is sent (a request body or query), and a
+/// `writeOnly` one in a type that is received (a response's `data`, an event): the server neither
+/// wants the first nor sends the second. A type in neither has both relaxed.
+fn relax_read_write_only(
+    types: &mut BTreeMap<String, TypeDef>,
+    operations: &[Operation],
+    events: Option<&EventUnion>,
+) {
+    let sent = reachable(
+        types,
+        operations
+            .iter()
+            .flat_map(|o| {
+                o.body
+                    .iter()
+                    .map(|b| &b.ty)
+                    .chain(o.query_params.iter().map(|q| &q.ty))
+            })
+            .collect(),
+    );
+    let mut received_roots: Vec<&TypeRef> =
+        operations.iter().filter_map(|o| o.data.as_ref()).collect();
+    if let Some(e) = events {
+        received_roots.extend(e.variants.iter().map(|v| &v.data));
+        received_roots.extend(e.envelope_fields.iter().map(|f| &f.ty));
+    }
+    let received = reachable(types, received_roots);
+    for (name, t) in types.iter_mut() {
+        if let TypeDef::Union(u) = t {
+            u.keeps_unknown = received.contains(name);
+        }
+        let TypeDef::Struct(s) = t else { continue };
+        let unused = !sent.contains(name) && !received.contains(name);
+        for f in &mut s.fields {
+            if (f.read_only && (unused || sent.contains(name)))
+                || (f.write_only && (unused || received.contains(name)))
+            {
+                f.required = false;
+            }
+        }
+    }
+}
+
+/// An HTTP header name: one or more token characters (RFC 9110).
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }

@@ -127,3 +127,87 @@ fn a_spec_change_makes_the_crate_stale() {
     assert_ne!(before, after);
     assert!(after.files["types.rs"].contains("pub added_by_test: Option<String>"));
 }
+
+/// The generated code of a fixture spec holds `needle` (one line of a field, a type, a method).
+#[track_caller]
+fn check_has(fixture: &str, file: &str, needle: &str) {
+    let name = format!("tests/fixtures/specs/{fixture}.yaml");
+    let text = fs::read_to_string(root().join(&name)).unwrap();
+    let generated = classroom_codegen::generate(&text, &name).unwrap_or_else(|e| panic!("{e}"));
+    let code = &generated.files[file];
+    assert!(
+        code.contains(needle),
+        "{name}: {file} lacks `{needle}`:\n{code}"
+    );
+}
+
+#[test]
+fn sized_integers_and_nullable_items() {
+    check_has("scalars", "types.rs", "pub count: i32,");
+    check_has("scalars", "types.rs", "pub total: i64,");
+    check_has("scalars", "types.rs", "pub offset: Option<i32>,");
+    check_has("scalars", "types.rs", "pub read_at: Option<String>,");
+    check_has(
+        "scalars",
+        "types.rs",
+        "pub labels: Option<Vec<Option<String>>>,",
+    );
+    check_has(
+        "scalars",
+        "types.rs",
+        "pub samples: Option<Vec<Option<i32>>>,",
+    );
+    check_has(
+        "scalars",
+        "types.rs",
+        "pub parts: Option<Vec<Option<crate::types::Part>>>,",
+    );
+    check_has(
+        "scalars",
+        "types.rs",
+        "pub by_name: Option<std::collections::BTreeMap<String, Option<f64>>>,",
+    );
+    check_has("scalars", "operations.rs", "pub limit: Option<i32>,");
+}
+
+#[test]
+fn read_only_and_write_only_properties() {
+    let types = |needle| check_has("read-write-only", "types.rs", needle);
+    // A request type: what the server gives is optional, what the caller sends stays required.
+    types("pub id: Option<String>,");
+    types("pub password: String,");
+    types("pub fn new(name: impl Into<String>, password: impl Into<String>) -> Self");
+    // Response types: what the server never sends back is optional, its own values required.
+    types("pub token: String,");
+    types("pub secret: Option<String>,");
+    types("pub pin: Option<String>,");
+    types("Read-only: set by the server");
+    types("Write-only: the server does not send it back");
+}
+
+#[test]
+fn one_of_and_any_of_become_enums() {
+    let types = |needle| check_has("unions", "types.rs", needle);
+    types("pub enum Pet {");
+    types("Cat(crate::types::Cat),");
+    types(r#"Some("cat" | "kitten") =>"#);
+    types("#[serde(untagged)]");
+    types("pub enum Scalar {");
+    types("String(String),");
+    types("Sum(Box<crate::types::Sum>),");
+    types("pub cause: Option<serde_json::Value>,");
+    types("pub enum DrawRequestId {");
+    types(r#"Some("Circle") =>"#);
+    check_has("unions", "operations.rs", "body: &crate::types::Pet");
+}
+
+#[test]
+fn header_and_array_query_parameters() {
+    let ops = |needle| check_has("parameters", "operations.rs", needle);
+    ops("x_request_id: &str");
+    ops("x_priority: Option<i32>");
+    ops("id: &[String]");
+    ops(r#"call.header("X-Request-Id", x_request_id)?;"#);
+    ops(r#"call.query.push(("id", v.to_string()));"#);
+    ops("pub level: Option<Vec<i32>>,");
+}

@@ -338,7 +338,7 @@ pub struct ListRoomEventsQuery {
     /// Start ID of the next batch. Leave it out (the documents also allow null) for the first batch, then pass the nextId of the previous response.
     pub next_id: Option<String>,
     /// Only list events of this type (see Event): 1 room state, 3 room chat message, 20 users in or out, 1001 recording state, 1003 public resources, 1101 rewards, 1110 widget properties, 1501 users on stage, 1502 hands raised.
-    pub cmd: Option<i64>,
+    pub cmd: Option<i32>,
 }
 
 impl ListRoomEventsQuery {
@@ -350,7 +350,7 @@ impl ListRoomEventsQuery {
     }
     /// Sets `cmd`.
     #[must_use]
-    pub fn cmd(mut self, value: i64) -> Self {
+    pub fn cmd(mut self, value: i32) -> Self {
         self.cmd = Some(value);
         self
     }
@@ -380,7 +380,7 @@ pub struct ListPopupQuizEventsQuery {
     /// Start ID of the next batch. Leave it out (the documents also allow null) for the first batch, then pass the nextId of the previous response.
     pub next_id: Option<String>,
     /// Number of events in this batch, at least 1 (at most 100 are returned).
-    pub count: Option<i64>,
+    pub count: Option<i32>,
 }
 
 impl ListPopupQuizEventsQuery {
@@ -392,7 +392,7 @@ impl ListPopupQuizEventsQuery {
     }
     /// Sets `count`.
     #[must_use]
-    pub fn count(mut self, value: i64) -> Self {
+    pub fn count(mut self, value: i32) -> Self {
         self.count = Some(value);
         self
     }
@@ -405,7 +405,7 @@ pub struct ListPollEventsQuery {
     /// Start ID of the next batch. Leave it out (the documents also allow null) for the first batch, then pass the nextId of the previous response.
     pub next_id: Option<String>,
     /// Number of events in this batch, at least 1 (at most 100 are returned).
-    pub count: Option<i64>,
+    pub count: Option<i32>,
 }
 
 impl ListPollEventsQuery {
@@ -417,7 +417,7 @@ impl ListPollEventsQuery {
     }
     /// Sets `count`.
     #[must_use]
-    pub fn count(mut self, value: i64) -> Self {
+    pub fn count(mut self, value: i32) -> Self {
         self.count = Some(value);
         self
     }

@@ -554,11 +554,11 @@ pub struct EventPage {
     pub total: Option<i64>,
     /// Number of events in this batch.
     #[serde(
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub count: Option<i64>,
+    pub count: Option<i32>,
     /// The events of this batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<crate::events::Event>>,
@@ -589,7 +589,7 @@ impl EventPage {
     }
     /// Sets `count`.
     #[must_use]
-    pub fn with_count(mut self, value: i64) -> Self {
+    pub fn with_count(mut self, value: i32) -> Self {
         self.count = Some(value);
         self
     }
@@ -906,7 +906,7 @@ impl std::fmt::Display for GroupState {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct GroupUser {
-    /// User uuid: the unique identifier of a user, also the RTM login user ID. At most 64 bytes from the 89 documented characters: a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,
+    /// User uuid: the unique identifier of a user, also the RTM login user ID. At most 64 bytes from the 89 documented characters: a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; \< = . \> ? @ \[ \] ^ _ { } | ~ ,
     #[serde(rename = "userUuid")]
     pub user_uuid: String,
 }
@@ -999,11 +999,11 @@ pub struct HandsUpProcess {
     /// Maximum number of users on stage.
     #[serde(
         rename = "maxAccept",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub max_accept: Option<i64>,
+    pub max_accept: Option<i32>,
     /// Who goes on stage by default: "audience" puts students on stage, "" (the default, and the cloud classroom's) or leaving it out does not (English reference 2026-01-19).
     #[serde(
         rename = "defaultAcceptRole",
@@ -1027,7 +1027,7 @@ impl HandsUpProcess {
     }
     /// Sets `maxAccept`.
     #[must_use]
-    pub fn with_max_accept(mut self, value: i64) -> Self {
+    pub fn with_max_accept(mut self, value: i32) -> Self {
         self.max_accept = Some(value);
         self
     }
@@ -1411,7 +1411,7 @@ pub struct PollAnswerExtra {
     /// Poll ID.
     #[serde(rename = "pollId", default, skip_serializing_if = "Option::is_none")]
     pub poll_id: Option<String>,
-    /// The chosen options (Object[] in the tables, integer indexes in the examples).
+    /// The chosen options (Object\[\] in the tables, integer indexes in the examples).
     #[serde(rename = "selectIndex", default, skip_serializing_if = "Option::is_none")]
     pub select_index: Option<Vec<serde_json::Value>>,
 }
@@ -1682,11 +1682,11 @@ impl std::fmt::Display for PollMode {
 pub struct PollOptionResult {
     /// Number of students who chose the option.
     #[serde(
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub num: Option<i64>,
+    pub num: Option<i32>,
     /// Share of the students who chose the option.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percentage: Option<f64>,
@@ -1706,7 +1706,7 @@ impl PollOptionResult {
     }
     /// Sets `num`.
     #[must_use]
-    pub fn with_num(mut self, value: i64) -> Self {
+    pub fn with_num(mut self, value: i32) -> Self {
         self.num = Some(value);
         self
     }
@@ -1786,7 +1786,7 @@ pub struct PollStartedExtra {
     /// Poll ID.
     #[serde(rename = "pollId", default, skip_serializing_if = "Option::is_none")]
     pub poll_id: Option<String>,
-    /// Option texts (Object[] in the Chinese table, Object in the English one, strings in the example).
+    /// Option texts (Object\[\] in the Chinese table, Object in the English one, strings in the example).
     #[serde(rename = "pollItems", default, skip_serializing_if = "Option::is_none")]
     pub poll_items: Option<Vec<serde_json::Value>>,
 }
@@ -2023,7 +2023,7 @@ pub struct PopupQuizAnswer {
     /// Question ID.
     #[serde(rename = "popupQuizId", default, skip_serializing_if = "Option::is_none")]
     pub popup_quiz_id: Option<String>,
-    /// The student's answer (Object[] in the table, strings in the example).
+    /// The student's answer (Object\[\] in the table, strings in the example).
     #[serde(rename = "selectedItems", default, skip_serializing_if = "Option::is_none")]
     pub selected_items: Option<Vec<serde_json::Value>>,
     /// Whether the answer is correct.
@@ -2160,19 +2160,19 @@ pub struct PopupQuizEndedExtra {
     /// Number of students who answered.
     #[serde(
         rename = "selectedCount",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub selected_count: Option<i64>,
+    pub selected_count: Option<i32>,
     /// Number of students who answered correctly.
     #[serde(
         rename = "correctCount",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub correct_count: Option<i64>,
+    pub correct_count: Option<i32>,
     /// State of a pop-up quiz question.
     #[serde(rename = "answerState", default, skip_serializing_if = "Option::is_none")]
     pub answer_state: Option<crate::types::QuizAnswerState>,
@@ -2186,11 +2186,11 @@ pub struct PopupQuizEndedExtra {
     /// Number of students who answered this question.
     #[serde(
         rename = "totalCount",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_count: Option<i64>,
+    pub total_count: Option<i32>,
 }
 
 impl PopupQuizEndedExtra {
@@ -2210,13 +2210,13 @@ impl PopupQuizEndedExtra {
     }
     /// Sets `selectedCount`.
     #[must_use]
-    pub fn with_selected_count(mut self, value: i64) -> Self {
+    pub fn with_selected_count(mut self, value: i32) -> Self {
         self.selected_count = Some(value);
         self
     }
     /// Sets `correctCount`.
     #[must_use]
-    pub fn with_correct_count(mut self, value: i64) -> Self {
+    pub fn with_correct_count(mut self, value: i32) -> Self {
         self.correct_count = Some(value);
         self
     }
@@ -2234,7 +2234,7 @@ impl PopupQuizEndedExtra {
     }
     /// Sets `totalCount`.
     #[must_use]
-    pub fn with_total_count(mut self, value: i64) -> Self {
+    pub fn with_total_count(mut self, value: i32) -> Self {
         self.total_count = Some(value);
         self
     }
@@ -2291,17 +2291,17 @@ impl Default for PopupQuizStarted {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PopupQuizStartedExtra {
-    /// The correct options (Object[] in the table, strings such as "A" in the example).
+    /// The correct options (Object\[\] in the table, strings such as "A" in the example).
     #[serde(rename = "correctItems", default, skip_serializing_if = "Option::is_none")]
     pub correct_items: Option<Vec<serde_json::Value>>,
     /// Number of students who answered correctly.
     #[serde(
         rename = "correctCount",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub correct_count: Option<i64>,
+    pub correct_count: Option<i32>,
     /// State of a pop-up quiz question.
     #[serde(rename = "answerState", default, skip_serializing_if = "Option::is_none")]
     pub answer_state: Option<crate::types::QuizAnswerState>,
@@ -2326,12 +2326,12 @@ pub struct PopupQuizStartedExtra {
     /// Number of students who answered.
     #[serde(
         rename = "totalCount",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_count: Option<i64>,
-    /// All options of the question (Object[] in the table, strings in the example).
+    pub total_count: Option<i32>,
+    /// All options of the question (Object\[\] in the table, strings in the example).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<serde_json::Value>>,
 }
@@ -2362,7 +2362,7 @@ impl PopupQuizStartedExtra {
     }
     /// Sets `correctCount`.
     #[must_use]
-    pub fn with_correct_count(mut self, value: i64) -> Self {
+    pub fn with_correct_count(mut self, value: i32) -> Self {
         self.correct_count = Some(value);
         self
     }
@@ -2392,7 +2392,7 @@ impl PopupQuizStartedExtra {
     }
     /// Sets `totalCount`.
     #[must_use]
-    pub fn with_total_count(mut self, value: i64) -> Self {
+    pub fn with_total_count(mut self, value: i32) -> Self {
         self.total_count = Some(value);
         self
     }
@@ -2449,19 +2449,19 @@ pub struct PopupQuizSummaryExtra {
     /// Number of students who answered.
     #[serde(
         rename = "selectedCount",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub selected_count: Option<i64>,
+    pub selected_count: Option<i32>,
     /// Number of students who answered correctly.
     #[serde(
         rename = "correctCount",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub correct_count: Option<i64>,
+    pub correct_count: Option<i32>,
     /// Rate of correct answers.
     #[serde(
         rename = "averageAccuracy",
@@ -2472,11 +2472,11 @@ pub struct PopupQuizSummaryExtra {
     /// Number of students who answered this question.
     #[serde(
         rename = "totalCount",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total_count: Option<i64>,
+    pub total_count: Option<i32>,
 }
 
 impl PopupQuizSummaryExtra {
@@ -2495,13 +2495,13 @@ impl PopupQuizSummaryExtra {
     }
     /// Sets `selectedCount`.
     #[must_use]
-    pub fn with_selected_count(mut self, value: i64) -> Self {
+    pub fn with_selected_count(mut self, value: i32) -> Self {
         self.selected_count = Some(value);
         self
     }
     /// Sets `correctCount`.
     #[must_use]
-    pub fn with_correct_count(mut self, value: i64) -> Self {
+    pub fn with_correct_count(mut self, value: i32) -> Self {
         self.correct_count = Some(value);
         self
     }
@@ -2513,7 +2513,7 @@ impl PopupQuizSummaryExtra {
     }
     /// Sets `totalCount`.
     #[must_use]
-    pub fn with_total_count(mut self, value: i64) -> Self {
+    pub fn with_total_count(mut self, value: i32) -> Self {
         self.total_count = Some(value);
         self
     }
@@ -3227,11 +3227,11 @@ pub struct RecordingPage {
     pub total: Option<i64>,
     /// Number of recordings in this batch.
     #[serde(
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub count: Option<i64>,
+    pub count: Option<i32>,
     /// The recordings of this batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<crate::types::Recording>>,
@@ -3278,7 +3278,7 @@ impl RecordingPage {
     }
     /// Sets `count`.
     #[must_use]
-    pub fn with_count(mut self, value: i64) -> Self {
+    pub fn with_count(mut self, value: i32) -> Self {
         self.count = Some(value);
         self
     }
@@ -3970,18 +3970,18 @@ pub struct RewardDetail {
     /// Number of rewards changed.
     #[serde(
         rename = "changedReward",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub changed_reward: Option<i64>,
+    pub changed_reward: Option<i32>,
     /// Total number of rewards after the change.
     #[serde(
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total: Option<i64>,
+    pub total: Option<i32>,
 }
 
 impl RewardDetail {
@@ -4005,13 +4005,13 @@ impl RewardDetail {
     }
     /// Sets `changedReward`.
     #[must_use]
-    pub fn with_changed_reward(mut self, value: i64) -> Self {
+    pub fn with_changed_reward(mut self, value: i32) -> Self {
         self.changed_reward = Some(value);
         self
     }
     /// Sets `total`.
     #[must_use]
-    pub fn with_total(mut self, value: i64) -> Self {
+    pub fn with_total(mut self, value: i32) -> Self {
         self.total = Some(value);
         self
     }
@@ -5160,11 +5160,11 @@ pub struct SetRecordingStateRequest {
     /// Retry timeout in seconds; Flexible Classroom retries at most twice (the English document describes it as the time waited between tries). A recording that does not report ready in time is stopped and marked unready in the recording list.
     #[serde(
         rename = "retryTimeout",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub retry_timeout: Option<i64>,
+    pub retry_timeout: Option<i32>,
 }
 
 impl SetRecordingStateRequest {
@@ -5197,7 +5197,7 @@ impl SetRecordingStateRequest {
     }
     /// Sets `retryTimeout`.
     #[must_use]
-    pub fn with_retry_timeout(mut self, value: i64) -> Self {
+    pub fn with_retry_timeout(mut self, value: i32) -> Self {
         self.retry_timeout = Some(value);
         self
     }
@@ -5429,7 +5429,7 @@ pub struct UpdateWidgetRequest {
     /// Active state of a widget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::WidgetState>,
-    /// User uuid: the unique identifier of a user, also the RTM login user ID. At most 64 bytes from the 89 documented characters: a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,
+    /// User uuid: the unique identifier of a user, also the RTM login user ID. At most 64 bytes from the 89 documented characters: a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; \< = . \> ? @ \[ \] ^ _ { } | ~ ,
     #[serde(rename = "ownerUserUuid", default, skip_serializing_if = "Option::is_none")]
     pub owner_user_uuid: Option<String>,
 }
@@ -5768,11 +5768,11 @@ impl std::fmt::Display for UserRole {
 pub struct UsersInOutEventData {
     /// Total number of users who entered and left.
     #[serde(
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub total: Option<i64>,
+    pub total: Option<i32>,
     /// Users who entered the classroom; the English document lost the field list, so each user is any JSON object.
     #[serde(rename = "onlineUsers", default, skip_serializing_if = "Option::is_none")]
     pub online_users: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
@@ -5796,7 +5796,7 @@ impl UsersInOutEventData {
     }
     /// Sets `total`.
     #[must_use]
-    pub fn with_total(mut self, value: i64) -> Self {
+    pub fn with_total(mut self, value: i32) -> Self {
         self.total = Some(value);
         self
     }
@@ -5918,46 +5918,46 @@ pub struct WebRecordConfig {
     /// Bitrate of the output video in Kbps, 50 to 8000. Default 2000 when the output resolution is at least 1280 × 720, 1500 below it.
     #[serde(
         rename = "videoBitrate",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub video_bitrate: Option<i64>,
+    pub video_bitrate: Option<i32>,
     /// Frame rate of the output video in fps, 5 to 60, default 15.
     #[serde(
         rename = "videoFps",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub video_fps: Option<i64>,
+    pub video_fps: Option<i32>,
     /// Sample rate, bitrate, encoding mode and channel count of the recorded audio.
     #[serde(rename = "audioProfile", default, skip_serializing_if = "Option::is_none")]
     pub audio_profile: Option<crate::types::AudioProfile>,
     /// Width of the output video in pixels, 480 to 1920, default 1280. videoWidth × videoHeight must not exceed 1920 × 1080.
     #[serde(
         rename = "videoWidth",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub video_width: Option<i64>,
+    pub video_width: Option<i32>,
     /// Height of the output video in pixels, 480 to 1920, default 720. videoWidth × videoHeight must not exceed 1920 × 1080.
     #[serde(
         rename = "videoHeight",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub video_height: Option<i64>,
+    pub video_height: Option<i32>,
     /// Maximum recording time in hours, 1 to 720; the recording stops when it is reached. When the classroom has a duration and a close delay, it is their sum rounded up to whole hours (1800 s + 600 s gives 1 hour); without a duration it defaults to 2.
     #[serde(
         rename = "maxRecordingHour",
-        deserialize_with = "crate::runtime::integer_opt",
+        deserialize_with = "crate::runtime::int32_opt",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub max_recording_hour: Option<i64>,
+    pub max_recording_hour: Option<i32>,
 }
 
 impl WebRecordConfig {
@@ -6000,13 +6000,13 @@ impl WebRecordConfig {
     }
     /// Sets `videoBitrate`.
     #[must_use]
-    pub fn with_video_bitrate(mut self, value: i64) -> Self {
+    pub fn with_video_bitrate(mut self, value: i32) -> Self {
         self.video_bitrate = Some(value);
         self
     }
     /// Sets `videoFps`.
     #[must_use]
-    pub fn with_video_fps(mut self, value: i64) -> Self {
+    pub fn with_video_fps(mut self, value: i32) -> Self {
         self.video_fps = Some(value);
         self
     }
@@ -6018,19 +6018,19 @@ impl WebRecordConfig {
     }
     /// Sets `videoWidth`.
     #[must_use]
-    pub fn with_video_width(mut self, value: i64) -> Self {
+    pub fn with_video_width(mut self, value: i32) -> Self {
         self.video_width = Some(value);
         self
     }
     /// Sets `videoHeight`.
     #[must_use]
-    pub fn with_video_height(mut self, value: i64) -> Self {
+    pub fn with_video_height(mut self, value: i32) -> Self {
         self.video_height = Some(value);
         self
     }
     /// Sets `maxRecordingHour`.
     #[must_use]
-    pub fn with_max_recording_hour(mut self, value: i64) -> Self {
+    pub fn with_max_recording_hour(mut self, value: i32) -> Self {
         self.max_recording_hour = Some(value);
         self
     }

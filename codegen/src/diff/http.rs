@@ -1477,7 +1477,7 @@ fn type_items(t: &TypeRef) -> impl Iterator<Item = Anchor> {
 fn describe(t: &TypeRef) -> String {
     match t {
         TypeRef::String => "string".into(),
-        TypeRef::Integer => "integer".into(),
+        TypeRef::Integer | TypeRef::Int32 => "integer".into(),
         TypeRef::Number => "number".into(),
         TypeRef::Boolean => "boolean".into(),
         TypeRef::FlexibleBoolean => "boolean (or its text)".into(),
@@ -1485,6 +1485,7 @@ fn describe(t: &TypeRef) -> String {
         TypeRef::Object => "object".into(),
         TypeRef::Named(n) => format!("`{n}`"),
         TypeRef::Array(i) => format!("array of {}", describe(i)),
+        TypeRef::Nullable(i) => format!("{} or null", describe(i)),
         TypeRef::Map(i) => format!("map of {}", describe(i)),
         TypeRef::OneOrMany(i) => format!("one or many {}", describe(i)),
     }
@@ -1538,6 +1539,7 @@ fn type_pointer(t: &TypeDef) -> String {
         TypeDef::Struct(StructDef { pointer, .. }) | TypeDef::Enum(EnumDef { pointer, .. }) => {
             pointer.clone()
         }
+        TypeDef::Union(u) => u.pointer.clone(),
     }
 }
 

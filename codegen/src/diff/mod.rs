@@ -892,6 +892,7 @@ fn rust_pointer(spec: &Spec, s: &Surface, d: &Delta) -> Option<String> {
             let (ptr, fields) = match t {
                 crate::model::TypeDef::Struct(s) => (s.pointer.clone(), Some(&s.fields)),
                 crate::model::TypeDef::Enum(e) => (e.pointer.clone(), None),
+                crate::model::TypeDef::Union(u) => (u.pointer.clone(), None),
             };
             let field = d
                 .member
