@@ -236,12 +236,34 @@ impl FileCache {
     }
 }
 
+impl FileCache {
+    /// Removes the folders of other builds (best effort: a folder in use elsewhere is only a
+    /// cache, and a failed removal is tried again by the next build's first write).
+    fn prune_other_builds(&self) {
+        let (Some(parent), Some(own)) = (self.dir.parent(), self.dir.file_name()) else {
+            return;
+        };
+        let Ok(entries) = fs::read_dir(parent) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name() != own && entry.path().is_dir() {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
 impl SurfaceCache for FileCache {
     fn get(&self, key: &str) -> Option<String> {
         fs::read_to_string(self.dir.join(format!("{key}.json"))).ok()
     }
 
     fn put(&self, key: &str, value: &str) {
+        // The first write of this build removes what older builds wrote: nothing reads it again.
+        if !self.dir.is_dir() {
+            self.prune_other_builds();
+        }
         // Written whole under a temporary name, then renamed: a reader never sees half a file.
         if fs::create_dir_all(&self.dir).is_err() {
             return;

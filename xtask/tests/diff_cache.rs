@@ -141,3 +141,21 @@ fn the_accept_file_applies_to_a_cached_report() {
     assert!(second.contains("removed on purpose"), "{second}");
     assert_eq!(reports(root).len(), 1);
 }
+
+#[test]
+fn the_folders_of_older_builds_are_removed() {
+    let dir = checkout("operation-removed");
+    let root = dir.path();
+    let old = root.join("target/xtask-diff-cache/1-2");
+    fs::create_dir_all(&old).unwrap();
+    fs::write(old.join("report-stale.json"), "{}").unwrap();
+    let (_, _, stderr) = xtask(
+        root,
+        &["diff", "--base", "base.yaml", "--head", "head.yaml"],
+    );
+    assert!(
+        !old.exists(),
+        "an older build's cache is left behind\n{stderr}"
+    );
+    assert_eq!(reports(root).len(), 1, "this build's report is written");
+}
