@@ -382,3 +382,32 @@ async fn a_body_over_16_mib_is_refused_not_read() {
         "{err:?}"
     );
 }
+
+/// Tokens the server hands out (the whiteboard's, a conversion task's) are secrets: the types
+/// that carry them print `***` in their `Debug` output, whatever the answer holds.
+#[test]
+fn tokens_in_answers_stay_out_of_debug_output() {
+    use classroom_api::types::{NetlessBoardExtra, PublicResource, Recording};
+    const SECRET: &str = "NETLESSSDK_YWs9c2VjcmV0LXdoaXRlYm9hcmQtdG9rZW4";
+    let recording: Recording =
+        serde_json::from_value(json!({"recordId": "r1", "boardToken": SECRET})).unwrap();
+    let board: NetlessBoardExtra =
+        serde_json::from_value(json!({"boardId": "b1", "boardToken": SECRET})).unwrap();
+    let resource: PublicResource = serde_json::from_value(
+        json!({"resourceUuid": "res1", "taskUuid": "t1", "taskToken": SECRET}),
+    )
+    .unwrap();
+    for shown in [
+        format!("{recording:?}"),
+        format!("{recording:#?}"),
+        format!("{board:?}"),
+        format!("{resource:#?}"),
+    ] {
+        assert!(!shown.contains(SECRET), "{shown}");
+        assert!(shown.contains("\"***\""), "{shown}");
+    }
+    // The value itself is still there for the caller.
+    assert_eq!(recording.board_token.as_deref(), Some(SECRET));
+    // Other fields are shown as before.
+    assert!(format!("{board:?}").contains("b1"));
+}

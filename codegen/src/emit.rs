@@ -189,6 +189,11 @@ fn field_tokens(p: &Paths<'_>, f: &Field) -> TokenStream {
             "\nRead-only: set by the server; leave it unset in a request.",
         ));
     }
+    if f.secret {
+        d.extend(doc_example(
+            "\nA secret (`format: password`): the type's `Debug` output shows `***` for it.",
+        ));
+    }
     if f.write_only {
         d.extend(doc_example(
             "\nWrite-only: the server does not send it back.",
@@ -336,13 +341,38 @@ fn struct_tokens(p: &Paths<'_>, s: &StructDef) -> TokenStream {
             }
         }
     });
+    // A struct with a secret (`format: password`) writes its own Debug, which hides the secret.
+    let debug_impl = s.fields.iter().any(|f| f.secret).then(|| {
+        let type_name = &s.name;
+        let entries = s.fields.iter().map(|f| {
+            let n = ident(&f.rust_name);
+            let shown = f.rust_name.trim_start_matches("r#");
+            if !f.secret {
+                quote!(.field(#shown, &self.#n))
+            } else if f.optional() {
+                quote!(.field(#shown, &self.#n.as_ref().map(|_| "***")))
+            } else {
+                quote!(.field(#shown, &"***"))
+            }
+        });
+        quote! {
+            impl std::fmt::Debug for #name {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.debug_struct(#type_name) #(#entries)* .finish()
+                }
+            }
+        }
+    });
+    let derive_debug = debug_impl.is_none().then(|| quote!(Debug,));
     quote! {
         #d
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(#derive_debug Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         #[non_exhaustive]
         pub struct #name {
             #(#fields)*
         }
+
+        #debug_impl
 
         impl #name {
             #[doc = #new_doc]

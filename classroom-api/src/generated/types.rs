@@ -1246,7 +1246,7 @@ impl Default for KickUserRequest {
 }
 
 /// The whiteboard room of a classroom.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NetlessBoardExtra {
     /// Whiteboard App Identifier.
@@ -1255,12 +1255,25 @@ pub struct NetlessBoardExtra {
     /// Whiteboard room id.
     #[serde(rename = "boardId", default, skip_serializing_if = "Option::is_none")]
     pub board_id: Option<String>,
-    /// Whiteboard room token.
+    /// Whiteboard room token. A secret (format password), which the SDK's Debug output hides.
+    ///
+    /// A secret (`format: password`): the type's `Debug` output shows `***` for it.
     #[serde(rename = "boardToken", default, skip_serializing_if = "Option::is_none")]
     pub board_token: Option<String>,
     /// Whiteboard region.
     #[serde(rename = "boardRegion", default, skip_serializing_if = "Option::is_none")]
     pub board_region: Option<String>,
+}
+
+impl std::fmt::Debug for NetlessBoardExtra {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetlessBoardExtra")
+            .field("board_app_id", &self.board_app_id)
+            .field("board_id", &self.board_id)
+            .field("board_token", &self.board_token.as_ref().map(|_| "***"))
+            .field("board_region", &self.board_region)
+            .finish()
+    }
 }
 
 impl NetlessBoardExtra {
@@ -2599,7 +2612,7 @@ impl std::fmt::Display for PropertyAction {
 }
 
 /// A public resource of a classroom. The English document lost the field list of the resource endpoints' responses; these are the fields it documents for a public resource in the resources-changed event (cmd 1003).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PublicResource {
     /// Resource ID.
@@ -2621,12 +2634,28 @@ pub struct PublicResource {
     /// ID of the file conversion task.
     #[serde(rename = "taskUuid", default, skip_serializing_if = "Option::is_none")]
     pub task_uuid: Option<String>,
-    /// Token of the file conversion task.
+    /// Token of the file conversion task. A secret (format password), which the SDK's Debug output hides.
+    ///
+    /// A secret (`format: password`): the type's `Debug` output shows `***` for it.
     #[serde(rename = "taskToken", default, skip_serializing_if = "Option::is_none")]
     pub task_token: Option<String>,
     /// Progress of the file conversion task; its fields are not documented.
     #[serde(rename = "taskProgress", default, skip_serializing_if = "Option::is_none")]
     pub task_progress: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl std::fmt::Debug for PublicResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublicResource")
+            .field("resource_uuid", &self.resource_uuid)
+            .field("resource_name", &self.resource_name)
+            .field("size", &self.size)
+            .field("url", &self.url)
+            .field("task_uuid", &self.task_uuid)
+            .field("task_token", &self.task_token.as_ref().map(|_| "***"))
+            .field("task_progress", &self.task_progress)
+            .finish()
+    }
 }
 
 impl PublicResource {
@@ -2856,7 +2885,7 @@ impl Default for RecordDetail {
 }
 
 /// One recording of a classroom.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Recording {
     /// Agora App ID.
@@ -2896,7 +2925,9 @@ pub struct Recording {
     /// App Identifier of the Agora interactive whiteboard service.
     #[serde(rename = "boardAppId", default, skip_serializing_if = "Option::is_none")]
     pub board_app_id: Option<String>,
-    /// SDK token of the Agora interactive whiteboard service.
+    /// SDK token of the Agora interactive whiteboard service. A secret (format password), which the SDK's Debug output hides.
+    ///
+    /// A secret (`format: password`): the type's `Debug` output shows `***` for it.
     #[serde(rename = "boardToken", default, skip_serializing_if = "Option::is_none")]
     pub board_token: Option<String>,
     /// Unique identifier of the whiteboard.
@@ -2927,6 +2958,31 @@ pub struct Recording {
         skip_serializing_if = "Option::is_none"
     )]
     pub total: Option<i64>,
+}
+
+impl std::fmt::Debug for Recording {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recording")
+            .field("app_id", &self.app_id)
+            .field("room_uuid", &self.room_uuid)
+            .field("record_id", &self.record_id)
+            .field("start_time", &self.start_time)
+            .field("end_time", &self.end_time)
+            .field("resource_id", &self.resource_id)
+            .field("sid", &self.sid)
+            .field("record_uid", &self.record_uid)
+            .field("board_app_id", &self.board_app_id)
+            .field("board_token", &self.board_token.as_ref().map(|_| "***"))
+            .field("board_id", &self.board_id)
+            .field("type_", &self.type_)
+            .field("status", &self.status)
+            .field("url", &self.url)
+            .field("record_details", &self.record_details)
+            .field("unready", &self.unready)
+            .field("next_id", &self.next_id)
+            .field("total", &self.total)
+            .finish()
+    }
 }
 
 impl Recording {
