@@ -119,10 +119,7 @@ pub(super) fn replay(
 ) -> Result<Replayed, String> {
     let mut at = HEADER_LEN;
     let mut records = 0;
-    loop {
-        let Some(frame) = bytes.get(at..at + FRAME_LEN) else {
-            break;
-        };
+    while let Some(frame) = bytes.get(at..at + FRAME_LEN) {
         let len = [frame[0], frame[1], frame[2], frame[3]];
         let crc = u32::from_le_bytes([frame[4], frame[5], frame[6], frame[7]]);
         let size = u32::from_le_bytes(len) as usize;
