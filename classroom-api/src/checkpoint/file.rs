@@ -41,10 +41,10 @@ use super::{CheckpointError, CheckpointStore, Checkpoints, StoreFuture};
 /// uuid>": <sequence>}}`) and a journal of the changes since, beside it.
 ///
 /// Each save appends one CRC-framed record to the journal (`.<name>.journal`) and flushes it
-/// with one `fdatasync`: about ten thousand saves a second on a local SSD, so
-/// [`Poller::run`](crate::poller::Poller::run) handles thousands of events a second and
-/// [`Poller::run_batched`](crate::poller::Poller::run_batched), which saves once per batch (group
-/// commit), over a hundred thousand. From time to time (when the journal's preallocated space is
+/// with one `fdatasync`, and nothing else: [`Poller::run`](crate::poller::Poller::run) runs at the
+/// disk's flush rate, and [`Poller::run_batched`](crate::poller::Poller::run_batched), which
+/// saves once per batch (group commit), at up to a hundred times that with batches of 100
+/// (BENCHMARKS.md has the figures). From time to time (when the journal's preallocated space is
 /// used up, and at a store's first save) the store compacts: it writes a new snapshot and an empty
 /// journal, each to a new temporary file (a fresh random name, created exclusively, so a planted
 /// file or symbolic link is never written through), flushed, renamed into place, the folder
