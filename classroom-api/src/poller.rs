@@ -39,8 +39,8 @@
 //! | Store | Mode | Handed out again after a crash | Across replicas |
 //! |---|---|---|---|
 //! | [`MemoryStore`] | any | everything (checkpoints are lost) | no |
-//! | [`FileStore`](crate::checkpoint::FileStore) | [`run`](Poller::run) | the event in flight (one file write per event) | one process per file (locked) |
-//! | [`FileStore`](crate::checkpoint::FileStore) | [`run_batched`](Poller::run_batched) | the batch in flight (one file write per batch) | one process per file (locked) |
+//! | [`FileStore`](crate::checkpoint::FileStore) | [`run`](Poller::run) | the event in flight (one journal append and `fdatasync` per event) | one process per file (locked) |
+//! | [`FileStore`](crate::checkpoint::FileStore) | [`run_batched`](Poller::run_batched) | the batch in flight (one journal append and `fdatasync` per batch) | one process per file (locked) |
 //! | `PostgresStore` | `run`, `run_batched` | the event or batch in flight | one active poller with `PostgresLeader` |
 //! | `PostgresStore` | `run_transactional` | nothing (writes and checkpoints commit together) | one active poller, deposed leaders fenced |
 //!

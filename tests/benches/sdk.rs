@@ -1,7 +1,8 @@
 //! The SDK's benchmarks, each against the baseline a user would otherwise write, in the same run.
 //!
-//! `cargo bench -p classroom-tests --bench sdk -- [decode|decode-mem typed|decode-mem value|calls|pages|regen|docs] [--json]`;
+//! `cargo bench -p classroom-tests --bench sdk -- [decode|decode-mem typed|decode-mem value|calls|pages|poller|regen|docs] [--json] [--short]`;
 //! `post-only sdk|base` runs one side of the create-room comparison alone, for `perf stat`.
+//! `poller` is the poller part of `pages` alone; `--short` runs it on a tenth of the events (CI).
 //! Run through `cargo xtask bench`, which adds the compile-cost figures and writes BENCHMARKS.md.
 
 use std::collections::BTreeMap;
@@ -46,6 +47,7 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     let json_out = args.iter().any(|a| a == "--json");
+    let short = args.iter().any(|a| a == "--short");
     let words: Vec<&str> = args
         .iter()
         .map(String::as_str)
@@ -69,10 +71,11 @@ fn main() {
                     "calls" => calls(&mut figures),
                     "regen" => regen(&mut figures),
                     "pages" => pages(&mut figures),
+                    "poller" => poller(&mut figures, short),
                     "docs" => docs(&mut figures),
                     other => {
                         eprintln!(
-                            "unknown benchmark {other:?}: decode, decode-mem KIND, calls, pages, regen, docs"
+                            "unknown benchmark {other:?}: decode, decode-mem KIND, calls, pages, poller, regen, docs"
                         );
                         std::process::exit(2);
                     }
@@ -516,16 +519,20 @@ fn event_json(room: &str, sequence: usize) -> String {
     )
 }
 
-fn pages(f: &mut Figures) {
-    use futures::StreamExt;
-    let rt = tokio::runtime::Builder::new_multi_thread()
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
-    rt.block_on(async {
-        // One room's history: PAGES pages of PAGE events, `nextId` = the index of the next page.
-        let history: Arc<Vec<Arc<[u8]>>> = Arc::new(
+        .unwrap()
+}
+
+/// A server on loopback with one room's history (`PAGES` pages of `PAGE` events) and the
+/// app-wide polling endpoint (`PAGES` batches of `PAGE` events over `ROOMS` rooms, then empty:
+/// the counter says how many batches it served); its URL.
+async fn events_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    // One room's history: PAGES pages of PAGE events, `nextId` = the index of the next page.
+    let history: Arc<Vec<Arc<[u8]>>> = Arc::new(
             (0..PAGES)
                 .map(|p| {
                     let list: Vec<String> = (0..PAGE).map(|i| event_json("room-1", p * PAGE + i + 1)).collect();
@@ -535,33 +542,52 @@ fn pages(f: &mut Figures) {
                 })
                 .collect(),
         );
-        // The app-wide polling endpoint: PAGES batches of PAGE events over ROOMS rooms, then empty.
-        let batches: Arc<Vec<Arc<[u8]>>> = Arc::new(
-            (0..PAGES)
-                .map(|b| {
-                    let list: Vec<String> = (0..PAGE)
-                        .map(|i| {
-                            let n = b * PAGE + i;
-                            event_json(&format!("room-{}", n % ROOMS), n / ROOMS + 1)
-                        })
-                        .collect();
-                    let body = format!(r#"{{"code":0,"msg":"Success","ts":1,"data":[{}]}}"#, list.join(","));
-                    Arc::from(response(body.as_bytes()))
-                })
-                .collect(),
-        );
-        let empty: Arc<[u8]> = response(br#"{"code":0,"msg":"Success","ts":1,"data":[]}"#).into();
-        let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (h, b, e, s) = (history.clone(), batches.clone(), empty.clone(), served.clone());
-        let url = server(Arc::new(move |target: &str| {
-            if target.contains("/polling/") {
-                let i = s.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                return b.get(i).cloned().unwrap_or_else(|| e.clone());
-            }
-            let page = target.split("nextId=").nth(1).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
-            h[page.min(PAGES - 1)].clone()
-        }))
-        .await;
+    // The app-wide polling endpoint: PAGES batches of PAGE events over ROOMS rooms, then empty.
+    let batches: Arc<Vec<Arc<[u8]>>> = Arc::new(
+        (0..PAGES)
+            .map(|b| {
+                let list: Vec<String> = (0..PAGE)
+                    .map(|i| {
+                        let n = b * PAGE + i;
+                        event_json(&format!("room-{}", n % ROOMS), n / ROOMS + 1)
+                    })
+                    .collect();
+                let body = format!(
+                    r#"{{"code":0,"msg":"Success","ts":1,"data":[{}]}}"#,
+                    list.join(",")
+                );
+                Arc::from(response(body.as_bytes()))
+            })
+            .collect(),
+    );
+    let empty: Arc<[u8]> = response(br#"{"code":0,"msg":"Success","ts":1,"data":[]}"#).into();
+    let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (h, b, e, s) = (
+        history.clone(),
+        batches.clone(),
+        empty.clone(),
+        served.clone(),
+    );
+    let url = server(Arc::new(move |target: &str| {
+        if target.contains("/polling/") {
+            let i = s.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return b.get(i).cloned().unwrap_or_else(|| e.clone());
+        }
+        let page = target
+            .split("nextId=")
+            .nth(1)
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        h[page.min(PAGES - 1)].clone()
+    }))
+    .await;
+    (url, served)
+}
+
+fn pages(f: &mut Figures) {
+    use futures::StreamExt;
+    runtime().block_on(async {
+        let (url, served) = events_server().await;
         let client = sdk_client(&url);
         let total = (PAGES * PAGE) as f64;
 
@@ -606,34 +632,105 @@ fn pages(f: &mut Figures) {
         f.set("pages.room_baseline_value_events_per_s", base);
         f.set("pages.room_ratio_sdk_over_baseline_time", base / sdk);
 
-        // The poller per store and mode, each run from a fresh store and the first batch. The
-        // per-event mode on a durable store is bounded by one commit per event: it runs on fewer
-        // events.
-        use classroom_api::checkpoint::{FileStore, MemoryStore};
-        let all = PAGES * PAGE;
-        let rate = |store: Arc<dyn classroom_api::checkpoint::CheckpointStore>, batched: bool, n: usize| {
+        poller_figures(f, &client, &served, false).await;
+    });
+}
+
+/// The poller's figures alone; `short` on a tenth of the events.
+fn poller(f: &mut Figures, short: bool) {
+    runtime().block_on(async {
+        let (url, served) = events_server().await;
+        poller_figures(f, &sdk_client(&url), &served, short).await;
+    });
+}
+
+/// The poller per store and mode, each run from a fresh store and the first batch (the
+/// per-event mode on a durable store, bounded by one commit per event, on fewer events), and
+/// the takeover time with Postgres.
+async fn poller_figures(
+    f: &mut Figures,
+    client: &classroom_api::Client,
+    served: &Arc<std::sync::atomic::AtomicUsize>,
+    short: bool,
+) {
+    use classroom_api::checkpoint::{FileStore, MemoryStore};
+    let scale = if short { 10 } else { 1 };
+    let all = PAGES * PAGE / scale;
+    let few = 2_000 / scale;
+    let rate =
+        |store: Arc<dyn classroom_api::checkpoint::CheckpointStore>, batched: bool, n: usize| {
             poller_rate(client.clone(), served.clone(), store, batched, n)
         };
-        f.set("pages.poller_events_per_s", rate(Arc::new(MemoryStore::new()), false, all).await);
-        f.set("poller.memory_batched_events_per_s", rate(Arc::new(MemoryStore::new()), true, all).await);
-        let dir = std::env::temp_dir().join(format!("classroom-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = |name: &str| Arc::new(FileStore::new(dir.join(name)));
-        f.set("poller.file_per_event_events_per_s", rate(file("per-event.json"), false, 2_000).await);
-        f.set("poller.file_batched_events_per_s", rate(file("batched.json"), true, all).await);
-        let _ = std::fs::remove_dir_all(&dir);
-        match std::env::var("CLASSROOM_TEST_DATABASE_URL") {
-            Ok(url) => {
-                let store = |name: &str| {
-                    Arc::new(classroom_api::postgres::PostgresStore::new(&url).unwrap().name(unique(name)))
-                };
-                f.set("poller.postgres_per_event_events_per_s", rate(store("bench-per-event"), false, 2_000).await);
-                f.set("poller.postgres_batched_events_per_s", rate(store("bench-batched"), true, all).await);
-                f.set("poller.postgres_takeover_ms_median_of_5", takeover_ms(&client, &url).await);
-            }
-            Err(_) => eprintln!("no CLASSROOM_TEST_DATABASE_URL: the Postgres figures are left out (cargo xtask bench starts a Postgres when it can)"),
+    eprintln!("poller: {all} events per run ({few} per event on a durable store)");
+    f.set(
+        "pages.poller_events_per_s",
+        rate(Arc::new(MemoryStore::new()), false, all).await,
+    );
+    f.set(
+        "poller.memory_batched_events_per_s",
+        rate(Arc::new(MemoryStore::new()), true, all).await,
+    );
+    let dir = std::env::temp_dir().join(format!("classroom-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str| Arc::new(FileStore::new(dir.join(name)));
+    f.set(
+        "poller.file_per_event_events_per_s",
+        rate(file("per-event.json"), false, few).await,
+    );
+    f.set(
+        "poller.file_batched_events_per_s",
+        rate(file("batched.json"), true, all).await,
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    match std::env::var("CLASSROOM_TEST_DATABASE_URL") {
+        Ok(url) => {
+            let store = |name: &str| {
+                Arc::new(
+                    classroom_api::postgres::PostgresStore::new(&url)
+                        .unwrap()
+                        .name(unique(name)),
+                )
+            };
+            f.set(
+                "poller.postgres_per_event_events_per_s",
+                rate(store("bench-per-event"), false, few).await,
+            );
+            f.set(
+                "poller.postgres_batched_events_per_s",
+                rate(store("bench-batched"), true, all).await,
+            );
+            f.set(
+                "poller.postgres_takeover_ms_median_of_5",
+                takeover_ms(client, &url).await,
+            );
         }
-    });
+        Err(_) => eprintln!(
+            "no CLASSROOM_TEST_DATABASE_URL: the Postgres figures are left out (cargo xtask bench starts a Postgres when it can)"
+        ),
+    }
+    // Each durable store's rates over the memory store's, in the same run.
+    let rates = f.0.clone();
+    for (store, mode) in [
+        ("file", "per_event"),
+        ("file", "batched"),
+        ("postgres", "per_event"),
+        ("postgres", "batched"),
+    ] {
+        let memory = if mode == "batched" {
+            "poller.memory_batched_events_per_s"
+        } else {
+            "pages.poller_events_per_s"
+        };
+        if let (Some(v), Some(m)) = (
+            rates.get(&format!("poller.{store}_{mode}_events_per_s")),
+            rates.get(memory),
+        ) {
+            f.set(
+                &format!("poller.ratio_{store}_{mode}_over_memory_rate"),
+                v / m,
+            );
+        }
+    }
 }
 
 /// A name no earlier run used.

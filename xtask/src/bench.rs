@@ -19,7 +19,23 @@ pub struct Args {
     /// Skip the clean build (the slowest figure).
     #[arg(long)]
     skip_clean_build: bool,
+    /// The poller's figures alone, on a tenth of the events (CI): every store per event and
+    /// batched, and the takeover time. Fails when the benchmark fails or a store's figures are
+    /// missing (never on speed); writes nothing.
+    #[arg(long)]
+    short: bool,
 }
+
+/// The figures `--short` must print: every store in both modes, and the takeover.
+const SHORT_FIGURES: &[&str] = &[
+    "pages.poller_events_per_s",
+    "poller.memory_batched_events_per_s",
+    "poller.file_per_event_events_per_s",
+    "poller.file_batched_events_per_s",
+    "poller.postgres_per_event_events_per_s",
+    "poller.postgres_batched_events_per_s",
+    "poller.postgres_takeover_ms_median_of_5",
+];
 
 const MARK: &str = "<!-- figures: ";
 
@@ -93,7 +109,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     } else {
         Command::new(env!("CARGO"))
     };
-    figures.extend(bench_figures(bench, &root, "classroom-tests", "sdk")?);
+    if args.short {
+        return short(bench, &root, started);
+    }
+    figures.extend(bench_figures(bench, &root, "classroom-tests", "sdk", &[])?);
 
     eprintln!("running the validating proxy's benchmark (release build)...");
     figures.extend(bench_figures(
@@ -101,6 +120,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         &root,
         "classroom-emulator",
         "proxy",
+        &[],
     )?);
 
     // Compile cost for users.
@@ -178,6 +198,33 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--short`: the poller's figures on a tenth of the events, printed with their targets (not
+/// enforced: CI runs on a shared machine); an error when the benchmark fails or a figure is
+/// missing.
+fn short(bench: Command, root: &std::path::Path, started: Instant) -> Result<ExitCode> {
+    let figures = bench_figures(
+        bench,
+        root,
+        "classroom-tests",
+        "sdk",
+        &["poller", "--short"],
+    )?;
+    println!("{}", render(&figures, &BTreeMap::new()));
+    let missing: Vec<&str> = SHORT_FIGURES
+        .iter()
+        .copied()
+        .filter(|k| !figures.contains_key(*k))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "the poller benchmark printed no {} (is CLASSROOM_TEST_DATABASE_URL set, or Postgres installed?)",
+            missing.join(", ")
+        );
+    }
+    eprintln!("done in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The crates a user's default build of `classroom-api` compiles, itself included: the distinct
 /// lines of `cargo tree -p classroom-api -e normal --prefix none`, a repeated crate's `(*)` mark
 /// removed.
@@ -248,18 +295,20 @@ fn postgres_installed() -> bool {
 }
 
 /// The figures a bench binary prints as its last JSON line with `--json`: `cargo bench -p
-/// package --bench bench`, run by `cargo` (`cargo`, or a wrapper that runs it).
+/// package --bench bench -- [extra]`, run by `cargo` (`cargo`, or a wrapper that runs it).
 fn bench_figures(
     mut cargo: Command,
     root: &std::path::Path,
     package: &str,
     bench: &str,
+    extra: &[&str],
 ) -> Result<BTreeMap<String, f64>> {
     let out = cargo
         .current_dir(root)
         .args([
             "bench", "-q", "-p", package, "--bench", bench, "--", "--json",
         ])
+        .args(extra)
         .output()
         .context("cannot run cargo bench")?;
     if !out.status.success() {
