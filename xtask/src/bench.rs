@@ -164,8 +164,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     figures.insert("compile.check_after_touch_s".into(), secs);
 
     let bench_md = root.join("BENCHMARKS.md");
-    let previous: BTreeMap<String, f64> = fs::read_to_string(&bench_md)
-        .ok()
+    let old_doc = fs::read_to_string(&bench_md).ok();
+    let previous: BTreeMap<String, f64> = old_doc
+        .as_deref()
         .and_then(|t| {
             let start = t.find(MARK)? + MARK.len();
             let end = start + t[start..].find(" -->")?;
@@ -189,13 +190,31 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             "# Benchmarks\n\nThe latest figures of `cargo xtask bench`, on a machine with {cores} cores.\n\
              Every SDK figure is measured against its baseline in the same run (plain reqwest and serde_json for calls, \
              `serde_json::Value` for decoding); a ratio of time below 1 means the SDK is faster.\n\
-             The column \"last\" is the run recorded before this one.\n\n{table}\n{MARK}{} -->\n",
-            serde_json::to_string(&figures)?
+             The column \"last\" is the run recorded before this one.\n\n{table}\n{MARK}{} -->\n{}",
+            serde_json::to_string(&figures)?,
+            old_doc
+                .as_deref()
+                .map(hand_written)
+                .filter(|notes| !notes.is_empty())
+                .map(|notes| format!("\n{notes}"))
+                .unwrap_or_default(),
         );
         fs::write(&bench_md, doc)?;
         eprintln!("wrote BENCHMARKS.md");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What follows the figures' comment in BENCHMARKS.md: notes written by hand (how a figure was
+/// measured, what moves it), which a run keeps.
+fn hand_written(doc: &str) -> &str {
+    doc.find(MARK)
+        .and_then(|start| {
+            doc[start..]
+                .find(" -->")
+                .map(|end| start + end + " -->".len())
+        })
+        .map_or("", |end| doc[end..].trim_start_matches('\n'))
 }
 
 /// `--short`: the poller's figures on a tenth of the events, printed with their targets (not
@@ -356,5 +375,19 @@ fn fmt(v: f64) -> String {
         format!("{v:.0}")
     } else {
         format!("{v:.3}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_keeps_the_notes_after_the_figures() {
+        let doc =
+            format!("# Benchmarks\n\n| table |\n\n{MARK}{{\"a\":1}} -->\n\n## Notes\n\nBy hand.\n");
+        assert_eq!(hand_written(&doc), "## Notes\n\nBy hand.\n");
+        assert_eq!(hand_written(&format!("{MARK}{{}} -->\n")), "");
+        assert_eq!(hand_written("no figures yet"), "");
     }
 }
