@@ -1322,10 +1322,9 @@ fn refs_closure(node: &Value, out: &mut BTreeSet<String>) {
         Value::Object(map) => {
             if let Some(Value::String(r)) = map.get("$ref")
                 && let Some(name) = r.strip_prefix("#/components/schemas/")
+                && out.insert(name.to_owned())
             {
-                if out.insert(name.to_owned()) {
-                    refs_closure(&spec()["components"]["schemas"][name], out);
-                }
+                refs_closure(&spec()["components"]["schemas"][name], out);
             }
             map.values().for_each(|v| refs_closure(v, out));
         }
