@@ -35,9 +35,11 @@ fn admit_null_in(map: &mut Map<String, Value>) {
 /// document with the documented values (docs-check, the emulator's conformance, the examples).
 ///
 /// - An open enum, `anyOf: [{$ref: E}, {type: integer}, {type: string, pattern}]` (E an enum
-///   component, the other members plain integers or strings), becomes `allOf: [{$ref: E}]`.
+///   component, the other members plain integers or strings), becomes `$ref: E`.
 /// - An integer that may come as a decimal string, `anyOf: [{type: integer}, {type: string,
-///   pattern}]`, becomes `allOf: [{type: integer}]`.
+///   pattern}]`, becomes `type: integer`.
+///
+/// The schema keeps its other keywords (its `description`).
 /// - A `oneOf` of components with a `cmd` loses the members whose `cmd` lists no values
 ///   (`UnknownEvent`, the catch-all of the event union).
 pub fn documented_only(spec: &mut Value) {
@@ -99,9 +101,11 @@ fn close(value: &mut Value, enums: &[String], catch_alls: &[Value]) {
                 },
                 _ => None,
             };
-            if let Some(first) = first {
+            if let Some(Value::Object(first)) = first {
                 map.remove("anyOf");
-                map.insert("allOf".into(), json!([first]));
+                for (key, value) in first {
+                    map.entry(key).or_insert(value);
+                }
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|v| close(v, enums, catch_alls)),
@@ -144,11 +148,11 @@ mod tests {
         let schemas = &spec["components"]["schemas"];
         assert_eq!(
             schemas["Answer"]["properties"]["state"],
-            json!({"description": "d", "allOf": [{"$ref": "#/components/schemas/State"}]})
+            json!({"description": "d", "$ref": "#/components/schemas/State"})
         );
         assert_eq!(
             schemas["Answer"]["properties"]["n"],
-            json!({"allOf": [{"type": "integer", "format": "int64"}]})
+            json!({"type": "integer", "format": "int64"})
         );
         // Neither an enum's own forms nor a union of two scalars is an open form.
         assert_eq!(schemas["Kind"], kind);

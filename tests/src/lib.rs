@@ -45,6 +45,9 @@ pub fn instance(spec: &Value, schema: &Value, rng: &mut StdRng, depth: usize) ->
         return values[rng.random_range(0..values.len())].clone();
     }
     match schema.get("type").and_then(Value::as_str) {
+        Some("integer") if schema.get("format") == Some(&json!("int32")) => {
+            json!(rng.random_range(0..=i32::MAX))
+        }
         Some("integer") => json!(rng.random_range(0..2_000_000_000_000i64)),
         Some("number") => json!(rng.random_range(0.0..1000.0)),
         Some("boolean") => json!(rng.random_bool(0.5)),
