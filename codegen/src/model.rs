@@ -529,6 +529,7 @@ pub(crate) fn build(api: &OpenAPI) -> Result<Model, Vec<Diagnostic>> {
         types: BTreeMap::new(),
         skip: BTreeSet::new(),
         defining: Vec::new(),
+        in_envelope: false,
     };
     let model = b.run();
     if b.diags.is_empty() {
@@ -547,6 +548,9 @@ struct ModelBuilder<'a> {
     /// Pointers of the schemas being defined, innermost last: an inline schema met again while
     /// it is being defined refers to itself.
     defining: Vec<String>,
+    /// Set while the fields beside an event's `data` are read: the only place whose generated
+    /// reader takes an integer as a decimal string (see [`lenient_integer`]).
+    in_envelope: bool,
 }
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
@@ -1039,8 +1043,8 @@ impl<'a> ModelBuilder<'a> {
                     .unwrap_or_default();
                 (ty, nullable, doc)
             }
-            ReferenceOr::Item(s) if wrapped_ref(s).is_some() => {
-                let reference = wrapped_ref(s).unwrap_or_default();
+            ReferenceOr::Item(s) if self.wrapped(s).is_some() => {
+                let reference = self.wrapped(s).unwrap_or_default();
                 let ty = self.type_of_ref(reference, pointer);
                 let (nullable, doc) = self
                     .component(reference)
@@ -1104,6 +1108,52 @@ impl<'a> ModelBuilder<'a> {
         (data.read_only, data.write_only)
     }
 
+    /// The `$ref` a property or inline schema stands for: a one-member wrapper
+    /// ([`wrapped_ref`]) or an open enum ([`Self::open_enum_ref`]).
+    fn wrapped(&self, schema: &'a Schema) -> Option<&'a str> {
+        wrapped_ref(schema).or_else(|| self.open_enum_ref(schema))
+    }
+
+    /// The enum of an open enum, `anyOf: [{$ref: E}, {type: integer}, {type: string, pattern: ..}]`:
+    /// an answer that may carry values E does not list. E is an enum component; the other
+    /// members have no `enum`: `type: integer` (E an integer enum) or `type: string` (with a
+    /// `pattern` for an integer enum, whose reader takes decimal strings). The Rust type is E,
+    /// whose `Unknown` variant keeps the unlisted values; requests keep the closed `$ref`.
+    fn open_enum_ref(&self, schema: &'a Schema) -> Option<&'a str> {
+        let SchemaKind::AnyOf { any_of } = &schema.schema_kind else {
+            return None;
+        };
+        let [ReferenceOr::Reference { reference }, rest @ ..] = any_of.as_slice() else {
+            return None;
+        };
+        let (_, target) = self.component(reference)?;
+        let integer_enum = match &target.schema_kind {
+            SchemaKind::Type(Type::Integer(t)) if !t.enumeration.is_empty() => true,
+            SchemaKind::Type(Type::String(t)) if !t.enumeration.is_empty() => false,
+            SchemaKind::AnyOf { .. } | SchemaKind::OneOf { .. }
+                if target
+                    .schema_data
+                    .extensions
+                    .contains_key("x-enum-varnames") =>
+            {
+                true
+            }
+            _ => return None,
+        };
+        let open = |m: &ReferenceOr<Schema>| match m {
+            ReferenceOr::Item(Schema {
+                schema_kind: SchemaKind::Type(Type::Integer(t)),
+                ..
+            }) => integer_enum && t.enumeration.is_empty(),
+            ReferenceOr::Item(Schema {
+                schema_kind: SchemaKind::Type(Type::String(t)),
+                ..
+            }) => t.enumeration.is_empty() && (!integer_enum || t.pattern.is_some()),
+            _ => false,
+        };
+        (!rest.is_empty() && rest.iter().all(open)).then_some(reference.as_str())
+    }
+
     fn type_of_ref(&mut self, reference: &str, pointer: &str) -> TypeRef {
         match self.component(reference) {
             Some((name, schema)) => {
@@ -1135,8 +1185,20 @@ impl<'a> ModelBuilder<'a> {
 
     /// The type of a schema that is not itself a named struct or enum.
     fn inline_type(&mut self, schema: &'a Schema, pointer: &str, hint: &str) -> TypeRef {
-        if let Some(reference) = wrapped_ref(schema) {
+        if let Some(reference) = self.wrapped(schema) {
             return self.type_of_ref(reference, pointer);
+        }
+        if let SchemaKind::AnyOf { any_of } = &schema.schema_kind
+            && let Some(ty) = lenient_integer(any_of)
+        {
+            if !self.in_envelope {
+                self.diag(
+                    pointer,
+                    "an integer that may come as a decimal string is read as one only beside an event's `data`",
+                    Some("write `type: integer` here, or move the field into the event envelope"),
+                );
+            }
+            return ty;
         }
         match &schema.schema_kind {
             SchemaKind::Type(Type::String(_)) => TypeRef::String,
@@ -1446,6 +1508,15 @@ impl<'a> ModelBuilder<'a> {
                     },
                     ReferenceOr::Reference { .. } => None,
                 });
+                // The catch-all member (`cmd` an `anyOf`, say of an integer outside the listed cmds
+                // and a decimal string) is what the payload's `Unknown` variant keeps.
+                if cmd.is_none()
+                    && let Some((ReferenceOr::Item(c), _)) = merged.properties.get("cmd")
+                    && matches!(c.schema_kind, SchemaKind::AnyOf { .. })
+                {
+                    self.skip.insert(vname.to_owned());
+                    continue;
+                }
                 let Some(cmd) = cmd else {
                     self.diag(
                         vptr,
@@ -1479,7 +1550,9 @@ impl<'a> ModelBuilder<'a> {
                             continue;
                         }
                         let hint = format!("{}{}", camel_ident(name), camel_ident(json_name));
+                        self.in_envelope = true;
                         let (ty, nullable, doc) = self.property(prop, prop_ptr, &hint);
+                        self.in_envelope = false;
                         if self.is_secret(prop) {
                             self.diag(
                                 prop_ptr.clone(),
@@ -2284,6 +2357,30 @@ fn is_flexible_boolean(members: &[ReferenceOr<Schema>]) -> bool {
         _ => false,
     };
     (boolean(a) && text(b)) || (text(a) && boolean(b))
+}
+
+/// `anyOf: [{type: integer}, {type: string, pattern: ..}]` (in either order, the integer
+/// without `enum` and with `format: int64` or none, the string with a `pattern`, meant to admit
+/// decimal integers): an integer that may come as its decimal string (`"12"`), as `i64`.
+fn lenient_integer(members: &[ReferenceOr<Schema>]) -> Option<TypeRef> {
+    let [ReferenceOr::Item(a), ReferenceOr::Item(b)] = members else {
+        return None;
+    };
+    let integer = |s: &Schema| match &s.schema_kind {
+        SchemaKind::Type(Type::Integer(t)) => {
+            t.enumeration.is_empty()
+                && !matches!(
+                    t.format,
+                    openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32)
+                )
+        }
+        _ => false,
+    };
+    let text = |s: &Schema| match &s.schema_kind {
+        SchemaKind::Type(Type::String(t)) => t.enumeration.is_empty() && t.pattern.is_some(),
+        _ => false,
+    };
+    ((integer(a) && text(b)) || (text(a) && integer(b))).then_some(TypeRef::Integer)
 }
 
 /// The `$ref` of a one-member wrapper (`allOf`, `oneOf` or `anyOf` of one `$ref`, without

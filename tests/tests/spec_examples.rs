@@ -44,12 +44,15 @@ fn a_wrong_example_is_reported_with_its_pointer() {
     );
 
     let mut event = fixture("listWidgetEvents.response.json");
+    // An example is checked against what the documents list (check), where an unknown cmd is
+    // wrong; the spec itself admits it in answers (UnknownEvent).
     event["data"]["list"][0]["cmd"] = json!(9999);
     let schema = target(
         &json!({"kind": "response", "operationId": "listWidgetEvents"}),
         &event,
     );
-    let found = errors(&schema, &event);
+    assert_eq!(errors(&schema, &event), Vec::<String>::new());
+    let found = errors_in(documented_spec(), &schema, &event);
     assert!(
         found.iter().any(|e| e.starts_with("/data/list/0: ")),
         "{found:#?}"
@@ -373,11 +376,16 @@ fn enums_name_and_describe_every_value() {
 fn event_variants_have_distinct_cmds() {
     let spec = spec();
     let mut cmds = BTreeSet::new();
+    let mut unknown = None;
     for variant in spec["components"]["schemas"]["Event"]["oneOf"]
         .as_array()
         .expect("Event.oneOf")
     {
         let name = component_name(variant);
+        if name == "UnknownEvent" {
+            unknown = Some(&spec["components"]["schemas"][name]);
+            continue;
+        }
         assert!(name.ends_with("Event"), "{name}");
         let parts = spec["components"]["schemas"][name]["allOf"]
             .as_array()
@@ -403,6 +411,20 @@ fn event_variants_have_distinct_cmds() {
         cmds,
         BTreeSet::from([1, 3, 20, 1001, 1003, 1101, 1110, 1501, 1502])
     );
+    // The catch-all member excludes exactly the other members' cmds: every event matches one.
+    let unknown = unknown.expect("Event.oneOf lists UnknownEvent");
+    assert_eq!(
+        unknown["allOf"][0],
+        json!({"$ref": "#/components/schemas/EventEnvelope"})
+    );
+    let excluded: BTreeSet<i64> = unknown["allOf"][1]["properties"]["cmd"]["anyOf"][0]["allOf"][1]
+        ["not"]["enum"]
+        .as_array()
+        .expect("UnknownEvent: cmd not enum")
+        .iter()
+        .map(|v| v.as_i64().expect("integer cmd"))
+        .collect();
+    assert_eq!(excluded, cmds, "UnknownEvent excludes the listed cmds");
 }
 
 #[test]
@@ -467,7 +489,8 @@ fn check(entry: &Value) {
     let file = str_field(entry, "file");
     let instance = fixture(file);
     let schema = target(entry, &instance);
-    let found = errors(&schema, &instance);
+    // The documents' examples must use the values the documents list.
+    let found = errors_in(documented_spec(), &schema, &instance);
     assert!(
         found.is_empty(),
         "{file} does not match {schema}:\n{}",
@@ -531,13 +554,15 @@ fn target(entry: &Value, instance: &Value) -> Value {
     schema
 }
 
-/// The single place that calls the validator: each error as `<instance pointer>: <message>`.
+/// Validates against the spec: each error as `<instance pointer>: <message>`.
 fn errors(schema: &Value, instance: &Value) -> Vec<String> {
+    errors_in(json_schema_spec(), schema, instance)
+}
+
+/// The single place that calls the validator, with the components of `spec`.
+fn errors_in(spec: &Value, schema: &Value, instance: &Value) -> Vec<String> {
     let mut root = schema.as_object().expect("schema is an object").clone();
-    root.insert(
-        "components".into(),
-        json_schema_spec()["components"].clone(),
-    );
+    root.insert("components".into(), spec["components"].clone());
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft201909)
         .build(&Value::Object(root))
@@ -564,6 +589,17 @@ fn json_schema_spec() -> &'static Value {
     static CONVERTED: OnceLock<Value> = OnceLock::new();
     CONVERTED.get_or_init(|| {
         let mut spec = spec().clone();
+        classroom_codegen::json_schema::admit_null(&mut spec);
+        spec
+    })
+}
+
+/// The converted spec closed to what the documents list (`json_schema::documented_only`).
+fn documented_spec() -> &'static Value {
+    static CLOSED: OnceLock<Value> = OnceLock::new();
+    CLOSED.get_or_init(|| {
+        let mut spec = spec().clone();
+        classroom_codegen::json_schema::documented_only(&mut spec);
         classroom_codegen::json_schema::admit_null(&mut spec);
         spec
     })
@@ -958,6 +994,7 @@ fn what_the_sdk_tolerates_is_valid_under_the_spec() {
     };
     let event = json!({"roomUuid": "r", "cmd": 1, "sequence": 3, "version": 1,
                        "data": {"state": 1, "startTime": 1_700_000_000_000_i64}});
+    let mut invalid = Vec::new();
     for (what, schema, instance) in [
         // runtime::integer: a number with a zero fraction.
         (
@@ -1045,11 +1082,253 @@ fn what_the_sdk_tolerates_is_valid_under_the_spec() {
                    "operator": {"userUuid": "server", "userName": "server", "role": "server"},
                    "data": {"widgetUuid": "poll", "operator": {"role": 1}, "fromUser": {"role": "2"}}}),
         ),
+        // Enums in answers keep unknown values (`Unknown(..)`), as integers or decimal strings.
+        (
+            "unknown room state in getRoom",
+            answer("getRoom"),
+            json!({"code": 0, "ts": 1, "data": {"roomUuid": "r", "state": 9,
+                   "roomProperties": {"roomType": 7, "state": "8",
+                                      "schedule": {"state": "12"}}}}),
+        ),
+        (
+            "unknown user role and state",
+            schema("User"),
+            json!({"userUuid": "u", "role": 9, "state": "5"}),
+        ),
+        (
+            "unknown recording state",
+            answer("setRecordingState"),
+            json!({"code": 0, "ts": 1, "data": {"state": 7}}),
+        ),
+        (
+            "unknown recording type and status",
+            answer("listRecordings"),
+            json!({"code": 0, "ts": 1, "data": {"list": [{"type": 9, "status": "3"}]}}),
+        ),
+        (
+            "unknown values in event data",
+            answer("pollAppEvents"),
+            json!({"code": 0, "ts": 1, "data": [
+                {"roomUuid": "r", "cmd": 1, "sequence": 1, "version": 1, "data": {"state": 6}},
+                {"roomUuid": "r", "cmd": 3, "sequence": 2, "version": 1, "data": {"type": 2}},
+                {"roomUuid": "r", "cmd": 1001, "sequence": 3, "version": 1, "data": {"state": "5"}},
+                {"roomUuid": "r", "cmd": 1003, "sequence": 4, "version": 1, "data": {"action": 3}},
+                {"roomUuid": "r", "cmd": 1110, "sequence": 5, "version": 1,
+                 "operator": {"role": 4}, "data": {"action": 9}}]}),
+        ),
+        (
+            "unknown values in quiz and poll shapes",
+            schema("PollStartedExtra"),
+            json!({"mode": 3, "pollingState": 2, "pollState": "7"}),
+        ),
+        (
+            "unknown quiz answer state",
+            schema("PopupQuizStartedExtra"),
+            json!({"answerState": 5}),
+        ),
+        (
+            "unknown widget cause action",
+            schema("PopupQuizCause"),
+            json!({"action": 8}),
+        ),
+        // Event::from_json: an unknown cmd is EventPayload::Unknown, any data kept as sent.
+        (
+            "unknown event cmd",
+            schema("Event"),
+            json!({"roomUuid": "r", "cmd": 4242, "sequence": 9, "version": 1, "data": [1, "x"]}),
+        ),
+        (
+            "unknown event cmd without data",
+            answer("listRoomEvents"),
+            json!({"code": 0, "ts": 1, "data": {"list": [
+                {"roomUuid": "r", "cmd": 7, "sequence": 9, "version": 1}]}}),
+        ),
+        // runtime::lenient_i64: the envelope's integers as decimal strings.
+        (
+            "envelope integers as decimal strings",
+            schema("Event"),
+            json!({"roomUuid": "r", "cmd": "1", "sequence": "12", "version": " 3",
+                   "data": {"state": 1}}),
+        ),
+        (
+            "sequence as a decimal string in a known event",
+            schema("Event"),
+            json!({"roomUuid": "r", "cmd": 1, "sequence": "-12", "version": "+1",
+                   "data": {"state": "2"}}),
+        ),
+    ] {
+        let found = errors(&schema, &instance);
+        if !found.is_empty() {
+            invalid.push(format!("{what}: {instance}\n  {}", found.join("\n  ")));
+        }
+    }
+    assert!(
+        invalid.is_empty(),
+        "{} tolerated forms are invalid under the spec:\n{}",
+        invalid.len(),
+        invalid.join("\n")
+    );
+}
+
+/// Answers are open, requests are closed: Schemathesis sends what the request schemas allow,
+/// and the emulator must accept it, so an enum stays closed wherever a request reaches it.
+#[test]
+fn requests_keep_enums_closed() {
+    let spec = json_schema_spec();
+    let body = |op: &str| {
+        operation(spec, op)["requestBody"]["content"]["application/json"]["schema"].clone()
+    };
+    let parameter = |name: &str| spec["components"]["parameters"][name]["schema"].clone();
+    for (what, schema, instance, valid) in [
+        (
+            "known room type",
+            body("createRoom"),
+            json!({"roomName": "n", "roomType": 4}),
+            true,
+        ),
+        (
+            "unknown room type",
+            body("createRoom"),
+            json!({"roomName": "n", "roomType": 7}),
+            false,
+        ),
+        (
+            "unknown room type as a string",
+            body("createRoom"),
+            json!({"roomName": "n", "roomType": "7"}),
+            false,
+        ),
+        (
+            "known widget state",
+            body("updateWidget"),
+            json!({"state": 1}),
+            true,
+        ),
+        (
+            "unknown widget state",
+            body("updateWidget"),
+            json!({"state": 5}),
+            false,
+        ),
+        ("known room state", parameter("roomState"), json!(3), true),
+        (
+            "unknown room state",
+            parameter("roomState"),
+            json!(9),
+            false,
+        ),
+        (
+            "unknown recording state",
+            parameter("recordingState"),
+            json!(2),
+            false,
+        ),
+        (
+            "unknown group state",
+            parameter("groupState"),
+            json!(2),
+            false,
+        ),
+        // A known cmd is checked against its own member, never taken as an unknown event.
+        (
+            "known cmd with a bad state",
+            json!({"$ref": "#/components/schemas/Event"}),
+            json!({"roomUuid": "r", "cmd": 1, "sequence": 1, "version": 1, "data": {"state": "x"}}),
+            false,
+        ),
+        (
+            "cmd that is no integer",
+            json!({"$ref": "#/components/schemas/Event"}),
+            json!({"roomUuid": "r", "cmd": "one", "sequence": 1, "version": 1}),
+            false,
+        ),
+        (
+            "sequence that is no integer",
+            json!({"$ref": "#/components/schemas/Event"}),
+            json!({"roomUuid": "r", "cmd": 4242, "sequence": "1.5", "version": 1}),
+            false,
+        ),
     ] {
         assert_eq!(
-            errors(&schema, &instance),
-            Vec::<String>::new(),
+            errors(&schema, &instance).is_empty(),
+            valid,
             "{what}: {instance}"
         );
+    }
+}
+
+/// The open form of an enum, `anyOf: [{$ref: E}, {type: integer}, ...]`, appears only in
+/// schemas that no request reaches; every enum `$ref` in a schema that only answers reach is
+/// open (except the widget schemas that createRoom's request and getRoom's answer share).
+#[test]
+fn enums_are_open_in_answers_and_closed_in_requests() {
+    let spec = spec();
+    let schemas = spec["components"]["schemas"].as_object().expect("schemas");
+    let is_enum = |name: &str| {
+        schemas[name].get("enum").is_some() || schemas[name].get("x-enum-varnames").is_some()
+    };
+    let mut from_requests = BTreeSet::new();
+    let mut from_answers = BTreeSet::new();
+    for (_, _, op) in operations(spec) {
+        refs_closure(&op["requestBody"], &mut from_requests);
+        refs_closure(&op["parameters"], &mut from_requests);
+        refs_closure(&op["responses"], &mut from_answers);
+    }
+    refs_closure(&spec["components"]["parameters"], &mut from_requests);
+    refs_closure(&spec["components"]["responses"], &mut from_answers);
+    let mut open_positions = 0;
+    for (name, schema) in schemas {
+        let Some(properties) = component_properties(schema) else {
+            continue;
+        };
+        for (property, p) in properties {
+            let open = p["anyOf"].as_array().is_some_and(|m| {
+                m.first()
+                    .and_then(|r| r["$ref"].as_str())
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .is_some_and(is_enum)
+            });
+            let closed = p.get("$ref").is_some_and(|_| is_enum(component_name(p)));
+            let at = format!("{name}.{property}");
+            if from_requests.contains(name.as_str()) {
+                assert!(
+                    !open,
+                    "{at}: a request reaches it, so its enum must stay closed"
+                );
+            } else if closed {
+                assert!(
+                    !from_answers.contains(name.as_str())
+                        && !name.starts_with("Popup")
+                        && !name.starts_with("Poll"),
+                    "{at}: only answers reach it, so its enum must be open"
+                );
+            }
+            open_positions += usize::from(open);
+        }
+    }
+    assert_eq!(open_positions, 26);
+}
+
+/// The properties of a component, through the second member of an `allOf`.
+fn component_properties(schema: &Value) -> Option<&Map<String, Value>> {
+    schema["properties"]
+        .as_object()
+        .or_else(|| schema["allOf"][1]["properties"].as_object())
+}
+
+/// Adds to `out` every component schema that `node` reaches through `$ref`s.
+fn refs_closure(node: &Value, out: &mut BTreeSet<String>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref")
+                && let Some(name) = r.strip_prefix("#/components/schemas/")
+                && out.insert(name.to_owned())
+            {
+                refs_closure(&spec()["components"]["schemas"][name], out);
+            }
+            map.values().for_each(|v| refs_closure(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs_closure(v, out)),
+        _ => {}
     }
 }

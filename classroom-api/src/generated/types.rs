@@ -91,7 +91,7 @@ pub struct ChatMessageEventData {
     /// The message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// Type of a chat message; only text messages exist for now.
+    /// Type of the message; only 1 (text) for now.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::types::ChatMessageType>,
 }
@@ -639,7 +639,7 @@ pub struct EventUser {
     /// User name.
     #[serde(rename = "userName", default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
-    /// Role of a user. The tables type it Integer (1, 2, 3), the get-user example sends the string "1", and the pop-up quiz and poll examples send "audience" for a student and "server" for changes made by the server (their tables type role String). Integers, decimal strings and names are all accepted; "server" has no integer equivalent and stays a string. "host" (the teacher, in the role names of the classroom clients) is not in these documents but is accepted as 1, like "audience" as 2. The variant names "teacher", "student" and "assistant" are accepted too.
+    /// User role; Integer in some tables, String in others, "server" for the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<crate::types::UserRole>,
 }
@@ -1471,7 +1471,7 @@ pub struct PollCause {
     /// Pop-up quiz ID: the English reference of 2026-01-19 lists `cause.popQuizId` in its three poll tables (copied from the pop-up quiz tables, README contradiction 41), where the Chinese tables and the examples have pollId; a server may send either.
     #[serde(rename = "popQuizId", default, skip_serializing_if = "Option::is_none")]
     pub pop_quiz_id: Option<String>,
-    /// What caused a pop-up quiz or poll property change.
+    /// What caused the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<crate::types::WidgetCauseAction>,
 }
@@ -1551,10 +1551,10 @@ impl Default for PollEnded {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PollEndedExtra {
-    /// State of a poll.
+    /// State of the poll (0 once ended), as the tables name it.
     #[serde(rename = "pollingState", default, skip_serializing_if = "Option::is_none")]
     pub polling_state: Option<crate::types::PollingState>,
-    /// State of a poll.
+    /// State of the poll, as the examples name it; accepted.
     #[serde(rename = "pollState", default, skip_serializing_if = "Option::is_none")]
     pub poll_state: Option<crate::types::PollingState>,
     /// Results by option index, keys "0", "1", ...
@@ -1744,7 +1744,7 @@ pub struct PollStarted {
     /// Summary of a poll when it starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<crate::types::PollStartedExtra>,
-    /// Active state of a widget.
+    /// State of the poll widget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::WidgetState>,
 }
@@ -1782,13 +1782,13 @@ impl Default for PollStarted {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PollStartedExtra {
-    /// Whether a poll takes one or several choices.
+    /// Single or multiple choice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<crate::types::PollMode>,
-    /// State of a poll.
+    /// State of the poll, as the tables name it.
     #[serde(rename = "pollingState", default, skip_serializing_if = "Option::is_none")]
     pub polling_state: Option<crate::types::PollingState>,
-    /// State of a poll.
+    /// State of the poll, as the examples name it; accepted.
     #[serde(rename = "pollState", default, skip_serializing_if = "Option::is_none")]
     pub poll_state: Option<crate::types::PollingState>,
     /// Results by option index, keys "0", "1", ...
@@ -2097,7 +2097,7 @@ pub struct PopupQuizCause {
     /// Pop-up quiz ID (spelt popQuizId in the table).
     #[serde(rename = "popQuizId", default, skip_serializing_if = "Option::is_none")]
     pub pop_quiz_id: Option<String>,
-    /// What caused a pop-up quiz or poll property change.
+    /// What caused the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<crate::types::WidgetCauseAction>,
 }
@@ -2186,7 +2186,7 @@ pub struct PopupQuizEndedExtra {
         skip_serializing_if = "Option::is_none"
     )]
     pub correct_count: Option<i32>,
-    /// State of a pop-up quiz question.
+    /// State of the question (0 once ended).
     #[serde(rename = "answerState", default, skip_serializing_if = "Option::is_none")]
     pub answer_state: Option<crate::types::QuizAnswerState>,
     /// Rate of correct answers.
@@ -2266,7 +2266,7 @@ pub struct PopupQuizStarted {
     /// Summary of a pop-up quiz when it starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<crate::types::PopupQuizStartedExtra>,
-    /// Active state of a widget.
+    /// State of the pop-up quiz widget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::WidgetState>,
 }
@@ -2315,7 +2315,7 @@ pub struct PopupQuizStartedExtra {
         skip_serializing_if = "Option::is_none"
     )]
     pub correct_count: Option<i32>,
-    /// State of a pop-up quiz question.
+    /// State of the question.
     #[serde(rename = "answerState", default, skip_serializing_if = "Option::is_none")]
     pub answer_state: Option<crate::types::QuizAnswerState>,
     /// Time the question was received, Unix timestamp in milliseconds.
@@ -2933,10 +2933,10 @@ pub struct Recording {
     /// Unique identifier of the whiteboard.
     #[serde(rename = "boardId", default, skip_serializing_if = "Option::is_none")]
     pub board_id: Option<String>,
-    /// Recording type of a recording list entry. The Chinese document lists 1 and 2; the English reference of 2026-01-19 lists only 3, web page recording.
+    /// Recording type.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::types::RecordingType>,
-    /// Status of a recording list entry.
+    /// Recording status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::types::RecordingStatus>,
     /// Address of the recorded file in composite recording mode.
@@ -3492,7 +3492,7 @@ pub struct RecordingStateEventData {
     /// resourceId of the Agora Cloud Recording service; only when state is 1.
     #[serde(rename = "resourceId", default, skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
-    /// State of a recording in a recording state event (cmd 1001). 0 and 1 are the states of setRecordingState; the English reference of 2026-01-19 lists 1 and 2 for the event (README contradiction 42), so a stopped recording may come as 0 or as 2.
+    /// Current recording state. The older English text lost the list of values; the English reference of 2026-01-19 lists 1 (in recording) and 2 (ended), where setRecordingState and its answer use 0 for stopped (README contradiction 42): all three are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::RecordingEventState>,
     /// Start time of the recording, UTC Unix timestamp in milliseconds; once started.
@@ -3581,7 +3581,7 @@ pub struct RecordingStateResult {
     /// resourceId of the Agora Cloud Recording service.
     #[serde(rename = "resourceId", default, skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
-    /// State of a recording.
+    /// Recording state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::RecordingState>,
     /// Start time of the recording, Unix timestamp in milliseconds.
@@ -3972,7 +3972,7 @@ pub struct ResourcesChangedEventData {
     /// A user as events name it (operator, fromUser).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<crate::types::EventUser>,
-    /// Kind of a public resource change.
+    /// Kind of change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<crate::types::ResourceAction>,
 }
@@ -4229,7 +4229,7 @@ pub struct RoomInfo {
         skip_serializing_if = "Option::is_none"
     )]
     pub create_time: Option<i64>,
-    /// State of a classroom.
+    /// State of the classroom (in the example, not in the table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::RoomState>,
     /// Scenario of the classroom, for example "education" (in the example only).
@@ -4379,10 +4379,10 @@ impl Default for RoomInfo {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RoomInfoProperties {
-    /// Classroom type; it cannot be changed after creation. The create-room tables type roomType as String while every example sends an integer (4, 10), and getRoom's table types it Integer; both an integer and its decimal string are accepted, and the client sends the integer.
+    /// Classroom type.
     #[serde(rename = "roomType", default, skip_serializing_if = "Option::is_none")]
     pub room_type: Option<crate::types::RoomType>,
-    /// State of a classroom.
+    /// State of the classroom (in the example, not in the table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::RoomState>,
     /// The schedule of a classroom as Query a classroom answers it.
@@ -4570,7 +4570,7 @@ impl Default for RoomInfoProperties {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RoomInfoSchedule {
-    /// State of a classroom.
+    /// State of the classroom.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::RoomState>,
     /// Start time, Unix timestamp in milliseconds.
@@ -4939,7 +4939,7 @@ pub struct RoomStateEventData {
         skip_serializing_if = "Option::is_none"
     )]
     pub start_time: Option<i64>,
-    /// State of a classroom.
+    /// Current state of the classroom (the English document lost the list of values; the room state values of set classroom state are assumed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::RoomState>,
     /// End time of the class, UTC Unix timestamp in milliseconds; present once the state is 2 (ended). Only in the English reference of 2026-01-19.
@@ -5562,13 +5562,13 @@ pub struct User {
     /// User name.
     #[serde(rename = "userName", default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
-    /// Role of a user. The tables type it Integer (1, 2, 3), the get-user example sends the string "1", and the pop-up quiz and poll examples send "audience" for a student and "server" for changes made by the server (their tables type role String). Integers, decimal strings and names are all accepted; "server" has no integer equivalent and stays a string. "host" (the teacher, in the role names of the classroom clients) is not in these documents but is accepted as 1, like "audience" as 2. The variant names "teacher", "student" and "assistant" are accepted too.
+    /// User role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<crate::types::UserRole>,
     /// Stream ID of the user (a decimal string in the example).
     #[serde(rename = "streamUuid", default, skip_serializing_if = "Option::is_none")]
     pub stream_uuid: Option<String>,
-    /// Whether a user is online.
+    /// Whether the user is online.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::types::UserOnlineState>,
     /// Custom properties of the user.
@@ -6182,7 +6182,7 @@ impl std::fmt::Display for WidgetCauseAction {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct WidgetPropertiesEventData {
-    /// Kind of a widget property change.
+    /// Kind of change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<crate::types::PropertyAction>,
     /// Uuid of the widget.

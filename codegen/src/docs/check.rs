@@ -21,6 +21,8 @@ pub fn check(docs: &DocModel, spec: &Spec, exceptions: &Exceptions) -> Vec<Findi
         schemas: Schemas::new(&spec.value),
         json_schema: {
             let mut v = spec.value.clone();
+            // The documents are checked against what they list, not what the SDK tolerates.
+            crate::json_schema::documented_only(&mut v);
             crate::json_schema::admit_null(&mut v);
             v
         },
@@ -688,6 +690,7 @@ impl<'a> Checker<'a> {
         };
         root.insert("components".into(), self.json_schema["components"].clone());
         let mut root = Value::Object(root);
+        crate::json_schema::documented_only(&mut root);
         crate::json_schema::admit_null(&mut root);
         let validator = match jsonschema::options()
             .with_draft(jsonschema::Draft::Draft201909)
