@@ -1080,32 +1080,30 @@ impl<'a> ModelBuilder<'a> {
     /// Whether a property is a string of `format: password` (of the schema it references, for a
     /// `$ref`): a secret.
     fn is_secret(&self, prop: &ReferenceOr<Box<Schema>>) -> bool {
-        let schema = match prop {
-            ReferenceOr::Item(s) => &**s,
-            ReferenceOr::Reference { reference } => match self.component(reference) {
-                Some((_, s)) => s,
-                None => return false,
-            },
-        };
-        matches!(
-            &schema.schema_kind,
-            SchemaKind::Type(Type::String(StringType {
-                format: VariantOrUnknownOrEmpty::Item(StringFormat::Password),
-                ..
-            }))
-        )
+        self.property_schema(prop).is_some_and(|schema| {
+            matches!(
+                &schema.schema_kind,
+                SchemaKind::Type(Type::String(StringType {
+                    format: VariantOrUnknownOrEmpty::Item(StringFormat::Password),
+                    ..
+                }))
+            )
+        })
+    }
+
+    /// A property's schema: its own, or the one its `$ref` names.
+    fn property_schema<'s>(&'s self, prop: &'s ReferenceOr<Box<Schema>>) -> Option<&'s Schema> {
+        match prop {
+            ReferenceOr::Item(s) => Some(s),
+            ReferenceOr::Reference { reference } => self.component(reference).map(|(_, s)| s),
+        }
     }
 
     /// `readOnly` and `writeOnly` of a property (of the schema it references, for a `$ref`).
     fn access(&self, prop: &ReferenceOr<Box<Schema>>) -> (bool, bool) {
-        let data = match prop {
-            ReferenceOr::Item(s) => &s.schema_data,
-            ReferenceOr::Reference { reference } => match self.component(reference) {
-                Some((_, s)) => &s.schema_data,
-                None => return (false, false),
-            },
-        };
-        (data.read_only, data.write_only)
+        self.property_schema(prop).map_or((false, false), |s| {
+            (s.schema_data.read_only, s.schema_data.write_only)
+        })
     }
 
     /// The `$ref` a property or inline schema stands for: a one-member wrapper

@@ -60,19 +60,22 @@ fn reports(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The diff of the checkout's two sides, as JSON.
+const JSON_DIFF: [&str; 7] = [
+    "diff",
+    "--base",
+    "base.yaml",
+    "--head",
+    "head.yaml",
+    "--format",
+    "json",
+];
+
 #[test]
 fn a_pair_seen_before_is_printed_from_its_cached_report() {
     let dir = checkout("operation-removed");
     let root = dir.path();
-    let args = [
-        "diff",
-        "--base",
-        "base.yaml",
-        "--head",
-        "head.yaml",
-        "--format",
-        "json",
-    ];
+    let args = JSON_DIFF;
     let (code, first, stderr) = xtask(root, &args);
     assert_eq!(code, 1, "operation-removed is breaking\n{stderr}");
     let cached = reports(root);
@@ -108,15 +111,7 @@ fn a_pair_seen_before_is_printed_from_its_cached_report() {
 fn the_accept_file_applies_to_a_cached_report() {
     let dir = checkout("operation-removed");
     let root = dir.path();
-    let args = [
-        "diff",
-        "--base",
-        "base.yaml",
-        "--head",
-        "head.yaml",
-        "--format",
-        "json",
-    ];
+    let args = JSON_DIFF;
     let (code, first, stderr) = xtask(root, &args);
     assert_eq!(code, 1, "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&first).unwrap();
